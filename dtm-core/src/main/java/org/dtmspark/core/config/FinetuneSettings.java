@@ -1,0 +1,29 @@
+package org.dtmspark.core.config;
+
+import com.typesafe.config.Config;
+
+/** Everything the {@code finetune} job needs, resolved and validated. */
+public record FinetuneSettings(
+    long seed,
+    ModelSettings model,
+    int numClasses,
+    double dropPath,
+    double labelSmoothing,
+    AugmentSettings augment,
+    OptimSettings optim,
+    TrainSettings train) {
+
+  public static FinetuneSettings from(Config config) {
+    SettingsReader root = new SettingsReader(config, "");
+    SettingsReader f = root.section("finetune");
+    return new FinetuneSettings(
+        root.longAtLeast("seed", 0),
+        ModelSettings.from(root.section("model")),
+        f.intAtLeast("num-classes", 0),
+        f.numberInHalfOpen("drop-path", 0, 1),
+        f.numberInHalfOpen("label-smoothing", 0, 1),
+        AugmentSettings.from(f.section("augment")),
+        OptimSettings.from(f.section("optim")),
+        TrainSettings.from(f.section("train")));
+  }
+}

@@ -1,0 +1,198 @@
+package org.dtmspark.core.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.dtmspark.core.config.ConfigError;
+import org.dtmspark.core.config.FinetuneSettings;
+import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.ImageNormalization;
+import org.dtmspark.core.data.ViewSampler;
+import org.dtmspark.core.eval.Evaluation;
+import org.dtmspark.core.eval.LinearProbe;
+import org.dtmspark.core.metrics.CurvePlot;
+import org.dtmspark.core.metrics.MetricsLog;
+import org.dtmspark.core.metrics.ProgressMeter;
+import org.dtmspark.core.nn.Parameters;
+import org.dtmspark.core.nn.VisionTransformer;
+import org.dtmspark.core.nn.VitConfig;
+import org.dtmspark.core.optim.AdamW;
+import org.dtmspark.core.optim.CosineSchedule;
+import org.dtmspark.core.optim.GradientClipping;
+import org.dtmspark.core.optim.ParameterGroups;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Supervised fine-tuning of a ViT classifier (paper Table 13 recipe, in part): AdamW with
+ * layer-wise learning-rate decay, warmup plus cosine, label smoothing, stochastic depth, random
+ * resized crop, flip and colour jitter. Starts from a pretrained checkpoint's encoder or from
+ * scratch. RandAugment, Mixup, CutMix and random erasing are not implemented yet.
+ */
+public final class Finetuner {
+  private static final Logger LOG = LoggerFactory.getLogger(Finetuner.class);
+
+  private final FinetuneSettings settings;
+
+  public Finetuner(FinetuneSettings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * Fine-tunes.
+   *
+   * @param pretrained checkpoint whose encoder initialises the model; empty for from scratch
+   */
+  public FinetuneResult run(
+      ImageDataset train, ImageDataset val, Optional<Path> pretrained, Path outDir) {
+    int classes = settings.numClasses() > 0 ? settings.numClasses() : train.numClasses();
+    VitConfig config = settings.model().toVitConfig(0, classes, settings.dropPath());
+    var t = settings.train();
+    long stepsPerEpoch = t.stepsPerEpoch(train.size());
+    long totalSteps = stepsPerEpoch * t.epochs();
+    long endStep = t.stepsToRun(train.size());
+    int batch = t.batchSize();
+    CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
+    ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
+    try {
+      Files.createDirectories(outDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create run directory " + outDir, e);
+    }
+    Path metricsPath = outDir.resolve("metrics.jsonl");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      VisionTransformer model =
+          VisionTransformer.initialize(config, manager, Seeds.derive(settings.seed(), "init"));
+      pretrained.ifPresent(p -> loadEncoder(model, p, manager));
+      Parameters params = model.parameters();
+      ParameterGroups groups =
+          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+      double valTop1 = Double.NaN;
+      double lastLoss = Double.NaN;
+      try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
+          MetricsLog metrics = new MetricsLog(metricsPath);
+          BatchLoader loader =
+              new BatchLoader(
+                  train, views, null, batch, config.imageSize(), settings.seed(), stepsPerEpoch,
+                  0, endStep, 2)) {
+        params.requireGradients();
+        LOG.info(
+            "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",
+            config.name(),
+            params.numel(),
+            classes,
+            train.id(),
+            train.size(),
+            pretrained.map(p -> "from " + p).orElse("from scratch"),
+            endStep,
+            batch);
+        ProgressMeter progress =
+            new ProgressMeter("finetune steps", endStep, LOG, Duration.ofSeconds(10));
+        for (long step = 0; step < endStep; step++) {
+          Batch b = loader.next();
+          double lr = lrSchedule.at(step);
+          double[] lossAndNorm = trainStep(model, optimizer, b, lr, step);
+          lastLoss = lossAndNorm[0];
+          long done = step + 1;
+          boolean epochEnd = done % stepsPerEpoch == 0 || done == endStep;
+          if (epochEnd) {
+            valTop1 = Evaluation.top1(model, val, batch, ImageNormalization.IMAGENET);
+          }
+          if (done % t.logEverySteps() == 0 || epochEnd) {
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("step", done);
+            record.put("epoch", (double) done / stepsPerEpoch);
+            record.put("loss", lastLoss);
+            record.put("lr", lr);
+            record.put("grad_norm", lossAndNorm[1]);
+            if (epochEnd) {
+              record.put("val_top1", valTop1);
+            }
+            metrics.log(record);
+          }
+          progress.update(done, Map.of("loss", String.format("%.4f", lastLoss)));
+        }
+        progress.finish();
+        Path last = outDir.resolve("checkpoints").resolve("last");
+        ModelCheckpoints.save(
+            last, model, optimizer, endStep, stepsPerEpoch, settings, train.id(), "classifier");
+        metrics.close();
+        CurvePlot.renderTrainingCurves(metricsPath, outDir);
+        return new FinetuneResult(endStep, lastLoss, valTop1, last, metricsPath);
+      }
+    }
+  }
+
+  /** Copies every encoder tensor of the checkpoint; the heads stay freshly initialised. */
+  static void loadEncoder(VisionTransformer model, Path checkpoint, NDManager manager) {
+    try (NDManager scratch = manager.newSubManager()) {
+      ModelCheckpoints.Loaded loaded = ModelCheckpoints.load(checkpoint, scratch);
+      VitConfig source = loaded.model().config();
+      VitConfig target = model.config();
+      if (source.embedDim() != target.embedDim()
+          || source.depth() != target.depth()
+          || source.numHeads() != target.numHeads()
+          || source.patchSize() != target.patchSize()
+          || source.imageSize() != target.imageSize()) {
+        throw new ConfigError(
+            "Checkpoint "
+                + checkpoint
+                + " holds encoder "
+                + source
+                + " which does not match the configured model "
+                + target);
+      }
+      int copied = 0;
+      for (Map.Entry<String, NDArray> e : loaded.model().parameters().asMap().entrySet()) {
+        String name = e.getKey();
+        if (isHead(name) || !model.parameters().contains(name)) {
+          continue;
+        }
+        model.parameters().replace(name, e.getValue().duplicate());
+        copied++;
+      }
+      LOG.info("Initialised {} encoder tensors from {}", copied, checkpoint);
+    }
+  }
+
+  private static boolean isHead(String name) {
+    return name.startsWith("lm_head.") || name.startsWith("head.") || name.startsWith("fc_norm.");
+  }
+
+  private double[] trainStep(
+      VisionTransformer model, AdamW optimizer, Batch b, double lr, long step) {
+    int s = model.config().imageSize();
+    try (NDScope scope = new NDScope();
+        NDManager m = model.parameters().manager().getParentManager().newSubManager()) {
+      scope.suppressNotUsedWarning();
+      NDArray x = ImageNormalization.IMAGENET.apply(m.create(b.pixels(), new Shape(b.size(), 3, s, s)));
+      NDArray y = m.create(b.labels());
+      NDArray loss;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray logits =
+            model.classify(
+                model.forwardFeatures(x, null, true, Seeds.rng(settings.seed(), "drop-path", step)));
+        loss = LinearProbe.crossEntropy(logits, y, settings.labelSmoothing());
+        gc.backward(loss);
+      }
+      Map<String, NDArray> grads = model.parameters().gradients();
+      double norm = GradientClipping.clipByGlobalNorm(grads.values(), settings.optim().clipGrad());
+      optimizer.step(model.parameters(), grads, lr);
+      for (NDArray g : grads.values()) {
+        g.subi(g);
+      }
+      return new double[] {loss.getFloat(), norm};
+    }
+  }
+}
