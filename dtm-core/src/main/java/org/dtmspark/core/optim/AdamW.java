@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>State (see {@link #stateTensors()} and {@link #stateMetadata()}): tensors {@code
  * exp_avg.<name>} and {@code exp_avg_sq.<name>} per parameter, and string metadata {@code
  * optimizer=AdamW}, {@code format_version=1}, {@code step}, {@code beta1}, {@code beta2}, {@code
- * eps}, {@code weight_decay}. Files are written elsewhere; this class only provides and accepts
- * the maps.
+ * eps}, {@code weight_decay}. Files are written elsewhere; this class only provides and accepts the
+ * maps.
  *
  * <p>Not thread-safe; one instance per training loop.
  */
@@ -166,8 +166,8 @@ public final class AdamW implements AutoCloseable {
 
   /**
    * The moments by state key, {@code exp_avg.<name>} and {@code exp_avg_sq.<name>} for every
-   * parameter in group order; empty before the first step. The arrays are this optimizer's own
-   * (not copies): read or copy them, do not modify or close them. They change at the next step.
+   * parameter in group order; empty before the first step. The arrays are this optimizer's own (not
+   * copies): read or copy them, do not modify or close them. They change at the next step.
    */
   public Map<String, NDArray> stateTensors() {
     ensureOpen();
@@ -238,7 +238,9 @@ public final class AdamW implements AutoCloseable {
     }
     if (loadedStep < 0) {
       throw new IllegalArgumentException(
-          "Optimizer state metadata " + KEY_STEP + " must be an integer at least 0, cannot be: "
+          "Optimizer state metadata "
+              + KEY_STEP
+              + " must be an integer at least 0, cannot be: "
               + stepText);
     }
     validateStateTensors(tensors, loadedStep);
@@ -318,8 +320,7 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
-  private NDArray moment(
-      Map<String, NDArray> moments, String prefix, String name, NDArray param) {
+  private NDArray moment(Map<String, NDArray> moments, String prefix, String name, NDArray param) {
     NDArray moment = moments.get(name);
     if (moment == null) {
       moment = param.zerosLike();

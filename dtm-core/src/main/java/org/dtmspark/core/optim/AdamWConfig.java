@@ -10,7 +10,9 @@ package org.dtmspark.core.optim;
  *     ParameterGroups} marks as decayed
  */
 public record AdamWConfig(double beta1, double beta2, double eps, double weightDecay) {
-  /** Pretraining recipe (paper Table 12, BEiT v2): betas (0.9, 0.98), eps 1e-8, weight decay 0.05. */
+  /**
+   * Pretraining recipe (paper Table 12, BEiT v2): betas (0.9, 0.98), eps 1e-8, weight decay 0.05.
+   */
   public static final AdamWConfig PRETRAIN = new AdamWConfig(0.9, 0.98, 1e-8, 0.05);
 
   /** Fine-tuning recipe (paper Table 13): betas (0.9, 0.999), eps 1e-8, weight decay 0.05. */
@@ -21,7 +23,8 @@ public record AdamWConfig(double beta1, double beta2, double eps, double weightD
     requireBeta("beta1", beta1);
     requireBeta("beta2", beta2);
     if (!(eps > 0) || Double.isInfinite(eps)) {
-      throw new IllegalArgumentException("eps must be finite and greater than 0, cannot be: " + eps);
+      throw new IllegalArgumentException(
+          "eps must be finite and greater than 0, cannot be: " + eps);
     }
     if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
       throw new IllegalArgumentException(

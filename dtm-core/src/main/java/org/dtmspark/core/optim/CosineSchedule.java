@@ -7,9 +7,9 @@ package org.dtmspark.core.optim;
  *
  * <ul>
  *   <li>{@code s < W}: {@code s * ((peak - warmupStart) / (W - 1)) + warmupStart}, evaluated as
- *       {@code np.linspace(warmupStart, peak, W)} does: step 0 is {@code warmupStart} and step {@code W - 1}
- *       is exactly {@code peak}. With {@code W = 1} the single warmup step is {@code warmupStart},
- *       as {@code linspace} with one point gives.
+ *       {@code np.linspace(warmupStart, peak, W)} does: step 0 is {@code warmupStart} and step
+ *       {@code W - 1} is exactly {@code peak}. With {@code W = 1} the single warmup step is {@code
+ *       warmupStart}, as {@code linspace} with one point gives.
  *   <li>{@code W <= s < T}, with {@code i = s - W} and {@code n = T - W}: {@code min + 0.5 * (peak
  *       - min) * (1 + cos(pi * i / n))}. Step {@code W} is {@code peak} again; step {@code T - 1}
  *       is slightly above {@code min} (the cosine never reaches {@code pi}).

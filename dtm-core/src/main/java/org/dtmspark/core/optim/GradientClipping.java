@@ -15,9 +15,11 @@ public final class GradientClipping {
 
   /**
    * Computes the L2 norm of all gradients taken together, {@code total = sqrt(sum over tensors of
-   * sum(g^2))}, and when clipping is on scales every gradient in place by {@code maxNorm / (total +
-   * 1e-6)} if that factor is below 1 (PyTorch {@code torch.nn.utils.clip_grad_norm_}: the factor
-   * is clamped at 1, so gradients below the limit are left exactly as they are).
+   * sum(g^2))}, and when clipping is on and {@code total > maxNorm} scales every gradient in place
+   * by {@code maxNorm / (total + 1e-6)}, the factor of PyTorch's {@code
+   * torch.nn.utils.clip_grad_norm_}. Gradients at or below the limit are left exactly as they are
+   * (PyTorch also scales a norm just below the limit, by {@code maxNorm / (total + 1e-6)} which is
+   * then within {@code 1e-6 / maxNorm} of 1; that difference is deliberate and negligible).
    *
    * <p>The sums of squares are computed on the device (in float32 for half-precision gradients,
    * otherwise in the gradients' own type) and combined in float64; the host reads one scalar. All
@@ -61,12 +63,10 @@ public final class GradientClipping {
     if (!Double.isFinite(total)) {
       throw new NonFiniteGradientException(total);
     }
-    if (maxNorm > 0) {
+    if (maxNorm > 0 && total > maxNorm) {
       double factor = maxNorm / (total + EPSILON);
-      if (factor < 1) {
-        for (NDArray grad : grads) {
-          grad.muli(factor);
-        }
+      for (NDArray grad : grads) {
+        grad.muli(factor);
       }
     }
     return total;

@@ -21,8 +21,8 @@ public interface LrSchedule {
    * Peak learning rate for a total (global) batch size under a scaling rule.
    *
    * <ul>
-   *   <li>{@code sqrt}: {@code baseLr * sqrt(totalBatch / 2048)}. The DTM reference recipe
-   *       (SPEC): base 1.5e-3, so batch 2048 gives 1.5e-3 and batch 1024 gives about 1.06e-3.
+   *   <li>{@code sqrt}: {@code baseLr * sqrt(totalBatch / 2048)}. The DTM reference recipe (SPEC):
+   *       base 1.5e-3, so batch 2048 gives 1.5e-3 and batch 1024 gives about 1.06e-3.
    *   <li>{@code linear}: {@code baseLr * totalBatch / 256}, the BEiT/MAE convention ({@code blr *
    *       B / 256}). The paper's Table 12 lists lr 1.5e-4 with batch 1024; as a linear rule that is
    *       base 3.75e-5.
@@ -40,15 +40,17 @@ public interface LrSchedule {
           "Base learning rate must be finite and at least 0, cannot be: " + baseLr);
     }
     if (totalBatch < 1) {
-      throw new IllegalArgumentException("Total batch size must be at least 1, cannot be: " + totalBatch);
+      throw new IllegalArgumentException(
+          "Total batch size must be at least 1, cannot be: " + totalBatch);
     }
     String key = rule == null ? "null" : rule.toLowerCase(Locale.ROOT);
     return switch (key) {
       case "sqrt" -> baseLr * Math.sqrt((double) totalBatch / SQRT_RULE_REFERENCE_BATCH);
       case "linear" -> baseLr * totalBatch / LINEAR_RULE_REFERENCE_BATCH;
       case "none" -> baseLr;
-      default -> throw new IllegalArgumentException(
-          "Learning-rate scaling rule must be one of sqrt, linear, none, cannot be: " + rule);
+      default ->
+          throw new IllegalArgumentException(
+              "Learning-rate scaling rule must be one of sqrt, linear, none, cannot be: " + rule);
     };
   }
 }

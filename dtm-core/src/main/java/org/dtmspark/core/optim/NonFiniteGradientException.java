@@ -1,8 +1,8 @@
 package org.dtmspark.core.optim;
 
 /**
- * Thrown when the gradients contain NaN or infinity, so that training stops (or, with loss
- * scaling, skips the step) instead of silently writing NaN into the parameters.
+ * Thrown when the gradients contain NaN or infinity, so that training stops (or, with loss scaling,
+ * skips the step) instead of silently writing NaN into the parameters.
  */
 public final class NonFiniteGradientException extends ArithmeticException {
   private static final long serialVersionUID = 1L;

@@ -221,8 +221,8 @@ public final class ParameterGroups {
   }
 
   /**
-   * One line for the log: tensor and value counts with and without decay, and the number of
-   * tensors per learning-rate scale when layer decay is on.
+   * One line for the log: tensor and value counts with and without decay, and the number of tensors
+   * per learning-rate scale when layer decay is on.
    */
   public String summary() {
     long decayedValues = 0;
@@ -247,11 +247,16 @@ public final class ParameterGroups {
         .append(otherValues)
         .append(" values)");
     if (layerDecay != 1.0) {
-      StringJoiner layers = new StringJoiner(", ", "; layer decay " + layerDecay + ", tensors per layer id: ", "");
+      StringJoiner layers =
+          new StringJoiner(", ", "; layer decay " + layerDecay + ", tensors per layer id: ", "");
       for (Map.Entry<Integer, Integer> e : perLayer.entrySet()) {
         double scale = Math.pow(layerDecay, depth + 1 - e.getKey());
         layers.add(
-            e.getKey() + " (lr x" + String.format(Locale.ROOT, "%.4g", scale) + ") " + e.getValue());
+            e.getKey()
+                + " (lr x"
+                + String.format(Locale.ROOT, "%.4g", scale)
+                + ") "
+                + e.getValue());
       }
       sb.append(layers);
     }
