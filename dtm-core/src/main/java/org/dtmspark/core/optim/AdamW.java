@@ -2,6 +2,7 @@ package org.dtmspark.core.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -324,11 +325,14 @@ public final class AdamW implements AutoCloseable {
     NDArray moment = moments.get(name);
     if (moment == null) {
       moment = param.zerosLike();
+      // State outlives the caller's per-step NDScope.
+      NDScope.unregister(moment);
       moment.attach(stateManager);
       moment.setName(prefix + name);
       moments.put(name, moment);
     } else if (!moment.getDevice().equals(param.getDevice())) {
       NDArray moved = moment.toDevice(param.getDevice(), true);
+      NDScope.unregister(moved);
       moved.attach(stateManager);
       moved.setName(prefix + name);
       moment.close();
@@ -423,6 +427,7 @@ public final class AdamW implements AutoCloseable {
 
   private NDArray copyIn(NDArray tensor) {
     NDArray copy = tensor.duplicate();
+    NDScope.unregister(copy);
     copy.attach(stateManager);
     return copy;
   }
