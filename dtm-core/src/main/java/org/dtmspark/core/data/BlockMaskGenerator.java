@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
  * draws a target area uniformly in {@code [minBlockPatches, maxPatches]} (where {@code maxPatches}
  * is the smaller of the patches still to mask and {@code maxBlockPatches}) and a log-uniform aspect
  * ratio in {@code [minAspect, 1 / minAspect]}; its height and width are the rounded square roots of
- * {@code area * aspect} and {@code area / aspect}. A block is accepted when it adds at least one and
- * at most {@code maxPatches} new patches. A final fix-up masks or unmasks single patches chosen
+ * {@code area * aspect} and {@code area / aspect}. A block is accepted when it adds at least one
+ * and at most {@code maxPatches} new patches. A final fix-up masks or unmasks single patches chosen
  * uniformly without replacement so that exactly {@code numMasked} patches are masked.
  *
  * <p>Rounding follows Python's {@code round} (half to even), as in the reference code. Every
