@@ -32,8 +32,8 @@ class ViewSamplerTest {
 
   @Test
   void acceptedCropsCoverAFractionOfTheAreaWithinTheScaleRange() {
-    // On a 1000 x 800 image every attempt fits (the widest crop is sqrt(0.8e6 * 4/3) < 1000 wide),
-    // so no view is a fallback; rounding each side by <= 0.5 moves the fraction by < 0.2%.
+    // On 1000 x 800 a fallback is the whole image (ratio 1.25 is in range), fraction 1, so every
+    // view must lie in the range; rounding each side by <= 0.5 moves the fraction by < 0.2%.
     SplittableRandom rng = new SplittableRandom(7);
     double min = 1;
     double max = 0;
@@ -66,6 +66,37 @@ class ViewSamplerTest {
     assertThat(tall.cropY()).isEqualTo(133);
     assertThat(tall.cropWidth()).isEqualTo(100);
     assertThat(tall.cropHeight()).isEqualTo(133);
+  }
+
+  @Test
+  void drawsFollowTheDocumentedOrder() {
+    // Replays the reproducibility contract of the class Javadoc by hand. With scale <= 0.5 on a
+    // square image the first crop attempt is always accepted (sqrt(0.5 * 4/3) < 1).
+    AugmentConfig config = new AugmentConfig(224, 0.2, 0.5, 0.75, 4.0 / 3.0, 0.5, 0.4, 0.3, 0.2);
+    ViewSampler sampler = new ViewSampler(config);
+    for (long seed = 0; seed < 20; seed++) {
+      SplittableRandom r = new SplittableRandom(seed);
+      double targetArea = 1_000_000 * (0.2 + 0.3 * r.nextDouble());
+      double logLow = Math.log(0.75);
+      double ratio = Math.exp(logLow + (Math.log(4.0 / 3.0) - logLow) * r.nextDouble());
+      int w = (int) Math.rint(Math.sqrt(targetArea * ratio));
+      int h = (int) Math.rint(Math.sqrt(targetArea / ratio));
+      int y = r.nextInt(1000 - h + 1);
+      int x = r.nextInt(1000 - w + 1);
+      boolean flip = r.nextDouble() < 0.5;
+      int[] order = {0, 1, 2};
+      for (int i = 2; i > 0; i--) {
+        int j = r.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      float b = (float) (0.6 + 0.8 * r.nextDouble());
+      float c = (float) (0.7 + 0.6 * r.nextDouble());
+      float s = (float) (0.8 + 0.4 * r.nextDouble());
+      ViewParams expected = new ViewParams(x, y, w, h, flip, b, c, s, order);
+      assertThat(sampler.sample(1000, 1000, new SplittableRandom(seed))).isEqualTo(expected);
+    }
   }
 
   @Test
