@@ -250,7 +250,9 @@ final class ReferenceVit {
   static double erf(double x) {
     double t = 1 / (1 + 0.3275911 * Math.abs(x));
     double poly =
-        t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        t
+            * (0.254829592
+                + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
     double y = 1 - poly * Math.exp(-x * x);
     return x >= 0 ? y : -y;
   }

@@ -58,7 +58,8 @@ class VitConfigTest {
   void unknownPresetNamesTheValidSizes() {
     assertThatThrownBy(() -> VitConfig.preset("huge", 224, 16))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Unknown model size, must be one of [tiny, small, base, large], cannot be: huge");
+        .hasMessage(
+            "Unknown model size, must be one of [tiny, small, base, large], cannot be: huge");
   }
 
   @Test
