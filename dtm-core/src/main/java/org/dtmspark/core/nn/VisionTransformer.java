@@ -293,16 +293,21 @@ public final class VisionTransformer implements AutoCloseable {
 
   /**
    * Fills {@code out} with normal samples of standard deviation {@code std} truncated to {@code
-   * [-std, std]} (rejection sampling on Box-Muller pairs computed with {@link StrictMath}, so the
-   * values do not depend on the platform).
+   * [-std, std]}: rejection sampling on pairs from Marsaglia's polar method, computed with {@link
+   * StrictMath} so that the values do not depend on the platform.
    */
   static void fillTruncNormal(float[] out, SplittableRandom rng, double std) {
     int i = 0;
     while (i < out.length) {
-      double radius = StrictMath.sqrt(-2 * StrictMath.log(1 - rng.nextDouble()));
-      double angle = 2 * Math.PI * rng.nextDouble();
-      double z0 = radius * StrictMath.cos(angle);
-      double z1 = radius * StrictMath.sin(angle);
+      double u = 2 * rng.nextDouble() - 1;
+      double v = 2 * rng.nextDouble() - 1;
+      double s = u * u + v * v;
+      if (s >= 1 || s == 0) {
+        continue;
+      }
+      double factor = StrictMath.sqrt(-2 * StrictMath.log(s) / s);
+      double z0 = u * factor;
+      double z1 = v * factor;
       if (Math.abs(z0) <= 1) {
         out[i++] = (float) (z0 * std);
       }
@@ -409,6 +414,10 @@ public final class VisionTransformer implements AutoCloseable {
   /**
    * Class logits from the mean of the patch tokens (CLS excluded), through {@code fc_norm} and
    * {@code head}.
+   *
+   * <p>The pooled tokens have been through the final {@code norm} already. BEiT and timm replace
+   * that norm by an identity when they use {@code fc_norm}; here it stays, so that one set of
+   * parameters serves pretraining, linear probing and fine-tuning alike.
    *
    * @param features {@code [B, N + 1, D]} from {@link #forwardFeatures}
    * @return {@code [B, K]} logits, on the manager of {@code features}
