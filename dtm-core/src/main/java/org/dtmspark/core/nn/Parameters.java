@@ -2,6 +2,7 @@ package org.dtmspark.core.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,6 +12,9 @@ import java.util.Map;
 /**
  * The named, ordered tensors of a model, keyed by timm/BEiT-style names ({@code
  * patch_embed.proj.weight}, {@code blocks.0.attn.qkv.weight}, ...).
+ *
+ * <p>Parameters outlive any {@link NDScope} open when they are added: a training step wraps its
+ * temporaries in a scope, and the weights must survive it.
  *
  * <p>Names, not DJL's per-process ids, identify a parameter everywhere: in checkpoints, in the
  * optimizer state and in gradient synchronisation across ranks. Every array is attached to this
@@ -39,6 +43,7 @@ public final class Parameters implements AutoCloseable {
     if (arrays.containsKey(name)) {
       throw new IllegalArgumentException("Parameter already defined: " + name);
     }
+    NDScope.unregister(array);
     array.attach(manager);
     array.setName(name);
     arrays.put(name, array);
@@ -56,6 +61,7 @@ public final class Parameters implements AutoCloseable {
               + ", cannot be replaced by shape "
               + array.getShape());
     }
+    NDScope.unregister(array);
     array.attach(manager);
     array.setName(name);
     arrays.put(name, array);

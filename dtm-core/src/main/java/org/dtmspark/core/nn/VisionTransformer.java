@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -108,6 +109,7 @@ public final class VisionTransformer implements AutoCloseable {
         }
       }
       this.biasIndex = cacheManager.create(flat, new Shape(heads, index.length));
+      NDScope.unregister(biasIndex);
     } else {
       this.biasIndex = null;
     }
