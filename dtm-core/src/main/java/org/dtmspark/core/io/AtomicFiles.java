@@ -8,12 +8,15 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes files and directories so that readers see either the old or the new content, never a
@@ -21,6 +24,8 @@ import java.nio.file.attribute.BasicFileAttributes;
  * target. Works on local POSIX filesystems, where a rename within a directory is atomic.
  */
 public final class AtomicFiles {
+  private static final AtomicLong COUNTER = new AtomicLong();
+
   private AtomicFiles() {}
 
   /**
@@ -34,16 +39,27 @@ public final class AtomicFiles {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+    Path tmp;
+    FileChannel channel;
+    while (true) {
+      tmp = uniqueSibling(dir, "." + absolute.getFileName() + ".", ".tmp");
+      try {
+        channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        break;
+      } catch (FileAlreadyExistsException e) {
+        // Another writer picked the same name: try the next one.
+      }
+    }
     boolean done = false;
     try {
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+      try (FileChannel file = channel) {
+        OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(file), 1 << 16);
         writer.accept(new NonClosingOutputStream(buffered));
         buffered.flush();
-        channel.force(true);
+        file.force(true);
       }
-      Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       done = true;
       fsyncDirectory(dir);
     } finally {
@@ -93,9 +109,46 @@ public final class AtomicFiles {
     deleteRecursively(aside);
   }
 
+  /**
+   * Creates a new empty directory next to {@code target}, named {@code .<name>.tmp-<unique>},
+   * with the default permissions (unlike {@link Files#createTempDirectory}, which makes it private
+   * to the owner). Fill it, then hand it to {@link #publishDirectory}.
+   */
+  public static Path createSiblingTempDirectory(Path target) throws IOException {
+    Path absolute = target.toAbsolutePath();
+    Path parent = absolute.getParent();
+    Files.createDirectories(parent);
+    while (true) {
+      Path candidate = uniqueSibling(parent, "." + absolute.getFileName() + ".tmp-", "");
+      try {
+        return Files.createDirectory(candidate);
+      } catch (FileAlreadyExistsException e) {
+        // Another writer picked the same name: try the next one.
+      }
+    }
+  }
+
+  /** A name in {@code dir} that no file has now; not reserved. */
+  private static Path uniqueSibling(Path dir, String prefix, String suffix) {
+    while (true) {
+      Path candidate =
+          dir.resolve(
+              prefix
+                  + ProcessHandle.current().pid()
+                  + "-"
+                  + COUNTER.incrementAndGet()
+                  + "-"
+                  + Long.toHexString(System.nanoTime())
+                  + suffix);
+      if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+        return candidate;
+      }
+    }
+  }
+
   /** Deletes {@code path} and, when it is a directory, everything below it; no-op if absent. */
   public static void deleteRecursively(Path path) throws IOException {
-    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     Files.walkFileTree(
@@ -122,9 +175,9 @@ public final class AtomicFiles {
   private static void fsyncTree(Path dir) throws IOException {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
-        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           fsyncTree(p);
-        } else if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
           try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
             c.force(true);
           }

@@ -104,9 +104,7 @@ public final class CheckpointIO {
               + meta.formatVersion());
     }
     Path target = dir.toAbsolutePath();
-    Path parent = target.getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+    Path tmp = AtomicFiles.createSiblingTempDirectory(target);
     boolean published = false;
     try {
       SafeTensors.write(tmp.resolve(MODEL_FILE), modelMetadata(), weights);
