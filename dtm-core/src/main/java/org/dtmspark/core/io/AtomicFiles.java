@@ -7,8 +7,8 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -30,9 +30,9 @@ public final class AtomicFiles {
 
   /**
    * Writes {@code target} atomically: {@code writer} fills a temporary file in the same directory,
-   * which is fsynced and then renamed to {@code target}, replacing an existing file. On any
-   * failure the temporary file is deleted and {@code target} is left as it was. The stream given
-   * to {@code writer} is buffered; closing it is allowed and does nothing more than flush.
+   * which is fsynced and then renamed to {@code target}, replacing an existing file. On any failure
+   * the temporary file is deleted and {@code target} is left as it was. The stream given to {@code
+   * writer} is buffered; closing it is allowed and does nothing more than flush.
    */
   public static void writeAtomically(Path target, IOConsumer<OutputStream> writer)
       throws IOException {
@@ -75,12 +75,13 @@ public final class AtomicFiles {
    * first.
    *
    * <p>When {@code target} does not exist, this is one atomic rename. When it exists, it is first
-   * renamed aside to {@code .<name>.old-<nanos>}, then {@code tmpDir} is renamed to {@code
-   * target}, then the old directory is deleted. Crash window: a crash between the two renames
-   * leaves no {@code target}, with the previous content intact under the {@code .<name>.old-*}
-   * name and the new content under {@code tmpDir}; a crash after the second rename leaves a stale
-   * {@code .<name>.old-*} directory that is safe to delete. Readers never see a half-written
-   * {@code target}.
+   * renamed aside to {@code .<name>.old-<nanos>}, then {@code tmpDir} is renamed to {@code target},
+   * then the old directory is deleted. Crash window: a crash between the two renames leaves no
+   * {@code target}, with the previous content intact under the {@code .<name>.old-*} name and the
+   * new content under {@code tmpDir}; a crash after the second rename leaves a stale {@code
+   * .<name>.old-*} directory that is safe to delete. Readers never see a half-written {@code
+   * target}. When the second rename fails, the old directory is renamed back before the error is
+   * rethrown.
    */
   public static void publishDirectory(Path tmpDir, Path target) throws IOException {
     Path source = tmpDir.toAbsolutePath();
@@ -104,15 +105,24 @@ public final class AtomicFiles {
     }
     Path aside = parent.resolve("." + dest.getFileName() + ".old-" + System.nanoTime());
     Files.move(dest, aside, StandardCopyOption.ATOMIC_MOVE);
-    Files.move(source, dest, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.move(source, dest, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.move(aside, dest, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException restore) {
+        e.addSuppressed(restore);
+      }
+      throw e;
+    }
     fsyncDirectory(parent);
     deleteRecursively(aside);
   }
 
   /**
-   * Creates a new empty directory next to {@code target}, named {@code .<name>.tmp-<unique>},
-   * with the default permissions (unlike {@link Files#createTempDirectory}, which makes it private
-   * to the owner). Fill it, then hand it to {@link #publishDirectory}.
+   * Creates a new empty directory next to {@code target}, named {@code .<name>.tmp-<unique>}, with
+   * the default permissions (unlike {@link Files#createTempDirectory}, which makes it private to
+   * the owner). Fill it, then hand it to {@link #publishDirectory}.
    */
   public static Path createSiblingTempDirectory(Path target) throws IOException {
     Path absolute = target.toAbsolutePath();

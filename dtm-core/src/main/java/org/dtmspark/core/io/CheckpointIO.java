@@ -22,8 +22,8 @@ import java.util.Set;
  * Saves and loads checkpoint directories, format version 1:
  *
  * <ul>
- *   <li>{@code <dir>/model.safetensors}: the weights, by timm/BEiT-style name, with metadata
- *       {@code {"format": "dtm-spark-checkpoint", "format_version": "1"}};
+ *   <li>{@code <dir>/model.safetensors}: the weights, by timm/BEiT-style name, with metadata {@code
+ *       {"format": "dtm-spark-checkpoint", "format_version": "1"}};
  *   <li>{@code <dir>/checkpoint.json}: the {@link CheckpointMeta} as pretty-printed JSON with
  *       snake_case keys ({@code format_version, kind, model_config, step, epoch, rng_state,
  *       training_config, provenance, normalization});
@@ -237,7 +237,10 @@ public final class CheckpointIO {
     JsonNode version = root.get("format_version");
     if (version == null || !version.isInt()) {
       throw new IOException(
-          "Checkpoint metadata " + source + " must have an integer format_version, found: " + version);
+          "Checkpoint metadata "
+              + source
+              + " must have an integer format_version, found: "
+              + version);
     }
     if (version.intValue() != FORMAT_VERSION) {
       throw new IOException(
@@ -252,7 +255,12 @@ public final class CheckpointIO {
       String key = it.next();
       if (!META_KEYS.contains(key)) {
         throw new IOException(
-            "Checkpoint metadata " + source + " has an unknown key: " + key + "; known: " + META_KEYS);
+            "Checkpoint metadata "
+                + source
+                + " has an unknown key: "
+                + key
+                + "; known: "
+                + META_KEYS);
       }
     }
     try {

@@ -1,6 +1,7 @@
 package org.dtmspark.core.io;
 
 import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -68,7 +69,7 @@ public enum DType {
     }
     throw new IllegalArgumentException(
         "Unsupported tensor dtype, must be one of "
-            + java.util.Arrays.toString(values())
+            + Arrays.toString(values())
             + ", cannot be: "
             + name);
   }

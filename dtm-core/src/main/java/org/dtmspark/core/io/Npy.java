@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +45,7 @@ public final class Npy {
   private static NpyArray read(InputStream in, String source) throws IOException {
     byte[] preamble = in.readNBytes(MAGIC.length + 2);
     if (preamble.length < MAGIC.length + 2
-        || !java.util.Arrays.equals(preamble, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        || !Arrays.equals(preamble, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new IOException("Not a .npy file (bad magic, expected \\x93NUMPY): " + source);
     }
     int major = preamble[6] & 0xff;
@@ -66,7 +67,10 @@ public final class Npy {
     long headerLength = lengthBytes == 2 ? lb.getShort() & 0xffffL : lb.getInt() & 0xffffffffL;
     if (headerLength > 100L * 1024 * 1024) {
       throw new IOException(
-          ".npy header length in " + source + " must be at most 100 MB, cannot be: " + headerLength);
+          ".npy header length in "
+              + source
+              + " must be at most 100 MB, cannot be: "
+              + headerLength);
     }
     byte[] headerBytes = in.readNBytes((int) headerLength);
     if (headerBytes.length < headerLength) {
@@ -79,8 +83,7 @@ public final class Npy {
               + headerBytes.length);
     }
     String header =
-        new String(
-            headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Map<String, Object> dict;
     try {
       dict = new HeaderParser(header).parseDict();
@@ -92,7 +95,9 @@ public final class Npy {
     Object descr = dict.get("descr");
     Object fortran = dict.get("fortran_order");
     Object shapeValue = dict.get("shape");
-    if (!(descr instanceof String) || !(fortran instanceof Boolean) || !(shapeValue instanceof List)) {
+    if (!(descr instanceof String)
+        || !(fortran instanceof Boolean)
+        || !(shapeValue instanceof List)) {
       throw new IOException(
           "Malformed .npy header in "
               + source
@@ -133,7 +138,7 @@ public final class Npy {
           ".npy file "
               + source
               + " is truncated: shape "
-              + java.util.Arrays.toString(shape)
+              + Arrays.toString(shape)
               + " needs "
               + byteCount
               + " data bytes, found "

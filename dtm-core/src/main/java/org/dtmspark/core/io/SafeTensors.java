@@ -71,8 +71,7 @@ public final class SafeTensors {
       OutputStream out, Map<String, String> metadata, Map<String, TensorData> tensors)
       throws IOException {
     byte[] header = header(metadata, tensors);
-    out.write(
-        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+    out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
     out.write(header);
     for (TensorData t : tensors.values()) {
       out.write(t.data());
@@ -331,9 +330,7 @@ public final class SafeTensors {
     long[] offsets = longArray(node.get("data_offsets"), where, "data_offsets", 2);
     if (offsets[0] > offsets[1]) {
       throw new IOException(
-          where
-              + " must have data_offsets begin <= end, cannot be: "
-              + Arrays.toString(offsets));
+          where + " must have data_offsets begin <= end, cannot be: " + Arrays.toString(offsets));
     }
     long expected;
     try {
@@ -385,7 +382,8 @@ public final class SafeTensors {
    *
    * @param metadata stored as the file's {@code __metadata__}
    */
-  public static SafeTensorsFile fromParameters(Parameters parameters, Map<String, String> metadata) {
+  public static SafeTensorsFile fromParameters(
+      Parameters parameters, Map<String, String> metadata) {
     LinkedHashMap<String, TensorData> tensors = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : parameters.asMap().entrySet()) {
       tensors.put(e.getKey(), TensorData.fromNDArray(e.getValue()));

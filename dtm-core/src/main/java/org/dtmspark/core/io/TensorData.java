@@ -12,8 +12,8 @@ import java.util.Objects;
  * A tensor as it is stored on disk: element type, shape (row-major, C order) and the raw
  * little-endian bytes of its elements.
  *
- * <p>The shape is copied; the data array is not (tensors are large) and belongs to this record
- * from construction on: callers must not modify it afterwards.
+ * <p>The shape is copied; the data array is not (tensors are large) and belongs to this record from
+ * construction on: callers must not modify it afterwards.
  *
  * @param dtype element type
  * @param shape dimensions, each at least 0; an empty shape is a scalar with one element

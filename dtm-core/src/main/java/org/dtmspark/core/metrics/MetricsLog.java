@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
  * Appends metrics records, one JSON object per line ({@code metrics.jsonl}), flushing each line so
  * that a crash loses at most the line being written.
  *
- * <p>Values must be JSON values: strings, numbers, booleans, null, lists and maps of them. Non-finite
- * numbers are written as the bare tokens {@code NaN}, {@code Infinity} and {@code -Infinity}, as
- * Python's {@code json} module does, and read back as such. Opening an existing file appends; a
- * final line cut short by a crash is ended first so that new records start on their own line.
+ * <p>Values must be JSON values: strings, numbers, booleans, null, lists and maps of them.
+ * Non-finite numbers are written as the bare tokens {@code NaN}, {@code Infinity} and {@code
+ * -Infinity}, as Python's {@code json} module does, and read back as such. Opening an existing file
+ * appends; a final line cut short by a crash is ended first so that new records start on their own
+ * line.
  */
 public final class MetricsLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsLog.class);

@@ -9,8 +9,8 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Logs the progress of long work at most once per interval: {@code what: done/total (pct%) rate
- * X/s (recent Y/s) ETA hh:mm:ss key=value...}. The overall rate is measured from construction; the
+ * Logs the progress of long work at most once per interval: {@code what: done/total (pct%) rate X/s
+ * (recent Y/s) ETA hh:mm:ss key=value...}. The overall rate is measured from construction; the
  * recent rate since the previous line; the ETA uses the recent rate when there is one.
  *
  * <p>Thread-safe. A negative total means unknown: percentage and ETA are left out.

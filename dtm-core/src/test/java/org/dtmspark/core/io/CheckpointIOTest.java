@@ -44,7 +44,8 @@ class CheckpointIOTest {
     CheckpointIO.LoadedCheckpoint loaded = CheckpointIO.load(dir);
 
     assertThat(loaded.meta()).isEqualTo(GoldenFiles.checkpointMeta());
-    assertThat(loaded.weights().tensors()).containsExactlyEntriesOf(GoldenFiles.checkpointWeights());
+    assertThat(loaded.weights().tensors())
+        .containsExactlyEntriesOf(GoldenFiles.checkpointWeights());
     assertThat(loaded.weights().metadata())
         .containsExactly(
             Map.entry("format", "dtm-spark-checkpoint"), Map.entry("format_version", "1"));
@@ -74,7 +75,14 @@ class CheckpointIOTest {
     Path dir = tmp.resolve("classifier");
     CheckpointMeta meta =
         new CheckpointMeta(
-            1, CheckpointMeta.KIND_CLASSIFIER, Map.of("numClasses", 10), 0, 0, null, null, null,
+            1,
+            CheckpointMeta.KIND_CLASSIFIER,
+            Map.of("numClasses", 10),
+            0,
+            0,
+            null,
+            null,
+            null,
             "imagenet");
     CheckpointIO.save(dir, meta, GoldenFiles.checkpointWeights(), null, null);
     CheckpointIO.LoadedCheckpoint loaded = CheckpointIO.load(dir);
@@ -215,8 +223,7 @@ class CheckpointIOTest {
   void metaValidatesItsFields() {
     assertThatThrownBy(
             () -> new CheckpointMeta(1, "student", Map.of(), 0, 0, null, null, null, "imagenet"))
-        .hasMessage(
-            "Checkpoint kind must be one of [dtm-student, classifier], cannot be: student");
+        .hasMessage("Checkpoint kind must be one of [dtm-student, classifier], cannot be: student");
     assertThatThrownBy(
             () ->
                 new CheckpointMeta(

@@ -36,7 +36,8 @@ final class GoldenFiles {
     t.put("bf", new TensorData(DType.BF16, new long[] {2}, shorts(0x4040, 0xbf00)));
     t.put("f64", new TensorData(DType.F64, new long[] {1}, le(8).putDouble(1.0 / 3).array()));
     t.put(
-        "i64", new TensorData(DType.I64, new long[] {2}, le(16).putLong(-1).putLong(1L << 40).array()));
+        "i64",
+        new TensorData(DType.I64, new long[] {2}, le(16).putLong(-1).putLong(1L << 40).array()));
     t.put("i32", new TensorData(DType.I32, new long[] {2}, le(8).putInt(7).putInt(-7).array()));
     t.put("u8", new TensorData(DType.U8, new long[] {2}, new byte[] {0, (byte) 255}));
     t.put("mask", new TensorData(DType.BOOL, new long[] {3}, new byte[] {1, 0, 1}));
@@ -86,7 +87,9 @@ final class GoldenFiles {
 
   static LinkedHashMap<String, TensorData> checkpointWeights() {
     LinkedHashMap<String, TensorData> w = new LinkedHashMap<>();
-    w.put("cls_token", TensorData.ofFloats(new long[] {1, 1, 4}, new float[] {0.1f, 0.2f, 0.3f, 0.4f}));
+    w.put(
+        "cls_token",
+        TensorData.ofFloats(new long[] {1, 1, 4}, new float[] {0.1f, 0.2f, 0.3f, 0.4f}));
     w.put("head.weight", TensorData.ofFloats(new long[] {2, 2}, new float[] {1f, -1f, 2f, -2f}));
     return w;
   }
@@ -94,7 +97,9 @@ final class GoldenFiles {
   static LinkedHashMap<String, TensorData> checkpointOptimizer() {
     LinkedHashMap<String, TensorData> o = new LinkedHashMap<>();
     o.put("exp_avg.cls_token", TensorData.ofFloats(new long[] {1, 1, 4}, new float[] {0, 1, 2, 3}));
-    o.put("exp_avg_sq.cls_token", TensorData.ofFloats(new long[] {1, 1, 4}, new float[] {4, 5, 6, 7}));
+    o.put(
+        "exp_avg_sq.cls_token",
+        TensorData.ofFloats(new long[] {1, 1, 4}, new float[] {4, 5, 6, 7}));
     return o;
   }
 

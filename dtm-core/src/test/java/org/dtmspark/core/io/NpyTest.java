@@ -21,7 +21,8 @@ class NpyTest {
     byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
     int lengthBytes = major == 1 ? 2 : 4;
     ByteBuffer b =
-        ByteBuffer.allocate(8 + lengthBytes + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer.allocate(8 + lengthBytes + h.length + data.length)
+            .order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
     if (major == 1) {
       b.putShort((short) h.length);
@@ -53,8 +54,7 @@ class NpyTest {
     Path p = tmp.resolve("b.npy");
     Npy.write(p, new long[] {2, 3}, new float[6]);
     byte[] bytes = Files.readAllBytes(p);
-    assertThat(Arrays.copyOf(bytes, 8))
-        .containsExactly((byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0);
+    assertThat(Arrays.copyOf(bytes, 8)).containsExactly((byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0);
     int headerLength = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
     assertThat((10 + headerLength) % 64).isZero();
     assertThat(bytes).hasSize(10 + headerLength + 24);
@@ -102,7 +102,10 @@ class NpyTest {
     Path p =
         file(
             "f8.npy",
-            handBuilt(1, "{\"descr\": \"<f8\", \"shape\": (1,2), \"fortran_order\": False}\n", data.array()));
+            handBuilt(
+                1,
+                "{\"descr\": \"<f8\", \"shape\": (1,2), \"fortran_order\": False}\n",
+                data.array()));
     assertThat(Npy.read(p)).isEqualTo(new NpyArray(new long[] {1, 2}, new float[] {0.1f, -4f}));
   }
 
@@ -112,7 +115,8 @@ class NpyTest {
     Path p =
         file(
             "v2.npy",
-            handBuilt(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", data.array()));
+            handBuilt(
+                2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", data.array()));
     assertThat(Npy.read(p).data()).containsExactly(2.5f);
   }
 
@@ -141,7 +145,8 @@ class NpyTest {
                 + ints
                 + "; supported: '<f4', '<f8' (little-endian float32, float64)");
     Path bigEndian = GoldenFiles.resource("numpy-f4-big-endian.npy");
-    assertThatThrownBy(() -> Npy.read(bigEndian)).hasMessageStartingWith("Unsupported .npy dtype '>f4'");
+    assertThatThrownBy(() -> Npy.read(bigEndian))
+        .hasMessageStartingWith("Unsupported .npy dtype '>f4'");
   }
 
   @Test
@@ -149,13 +154,15 @@ class NpyTest {
     Path p =
         file(
             "short.npy",
-            handBuilt(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", new byte[12]));
+            handBuilt(
+                1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", new byte[12]));
     assertThatThrownBy(() -> Npy.read(p))
         .hasMessage(".npy file " + p + " is truncated: shape [2, 2] needs 16 data bytes, found 12");
     byte[] full = Files.readAllBytes(GoldenFiles.resource("numpy-f4-2x3.npy"));
     Path cut = file("cut.npy", Arrays.copyOf(full, 40));
     assertThatThrownBy(() -> Npy.read(cut))
-        .hasMessage(".npy file " + cut + " is truncated in its header: expected 118 bytes, found 30");
+        .hasMessage(
+            ".npy file " + cut + " is truncated in its header: expected 118 bytes, found 30");
   }
 
   @Test
@@ -163,7 +170,8 @@ class NpyTest {
     Path p =
         file(
             "long.npy",
-            handBuilt(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", new byte[5]));
+            handBuilt(
+                1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", new byte[5]));
     assertThatThrownBy(() -> Npy.read(p))
         .hasMessage(".npy file " + p + " has data beyond the 4 bytes of its shape");
   }

@@ -95,8 +95,16 @@ class SafeTensorsTest {
         .containsExactly(Map.entry("format", "dtm-spark-golden"), Map.entry("format_version", "1"));
     assertThat(golden.tensors().keySet())
         .containsExactly(
-            "patch_embed.proj.weight", "cls_token", "bf", "f64", "i64", "i32", "u8", "mask",
-            "scalar", "empty");
+            "patch_embed.proj.weight",
+            "cls_token",
+            "bf",
+            "f64",
+            "i64",
+            "i32",
+            "u8",
+            "mask",
+            "scalar",
+            "empty");
     assertThat(golden.tensor("patch_embed.proj.weight").shape()).containsExactly(2, 3);
     assertThat(golden.tensor("patch_embed.proj.weight").toFloatArray())
         .containsExactly(-1f, -0.5f, 0f, 0.5f, 1f, 1.5f);
@@ -117,7 +125,8 @@ class SafeTensorsTest {
   @Test
   void writerStillProducesTheGoldenBytes() throws IOException {
     byte[] golden = Files.readAllBytes(GoldenFiles.resource(GoldenFiles.TINY_SAFETENSORS));
-    assertThat(write(GoldenFiles.tinyMetadata(), GoldenFiles.tinyTensors())).containsExactly(golden);
+    assertThat(write(GoldenFiles.tinyMetadata(), GoldenFiles.tinyTensors()))
+        .containsExactly(golden);
   }
 
   @Test
@@ -134,7 +143,8 @@ class SafeTensorsTest {
 
   @Test
   void reservedAndEmptyNamesAreRejectedOnWrite() {
-    Map<String, TensorData> bad = Map.of("__metadata__", TensorData.ofFloats(new long[0], new float[] {1}));
+    Map<String, TensorData> bad =
+        Map.of("__metadata__", TensorData.ofFloats(new long[0], new float[] {1}));
     assertThatThrownBy(() -> write(Map.of(), bad))
         .hasMessage("Tensor name must be non-empty and not __metadata__, cannot be: __metadata__");
   }
@@ -225,14 +235,16 @@ class SafeTensorsTest {
         .hasMessage(
             "Tensor w in " + p + " has data_offsets [0, 4) beyond the data buffer of 3 bytes");
     assertThatThrownBy(() -> read(handBuilt(json, new byte[3])))
-        .hasMessage("Safetensors file mem.safetensors is truncated: tensor w needs data bytes [0, 4)");
+        .hasMessage(
+            "Safetensors file mem.safetensors is truncated: tensor w needs data bytes [0, 4)");
   }
 
   @Test
   void metadataValuesMustBeStrings() {
     String json = "{\"__metadata__\":{\"step\":12}}";
     assertThatThrownBy(() -> read(handBuilt(json, new byte[0])))
-        .hasMessage("__metadata__ value of key step in mem.safetensors must be a string, cannot be: 12");
+        .hasMessage(
+            "__metadata__ value of key step in mem.safetensors must be a string, cannot be: 12");
   }
 
   @Test
@@ -256,8 +268,7 @@ class SafeTensorsTest {
       Path file = tmp.resolve("p.safetensors");
       SafeTensorsFile saved = SafeTensors.fromParameters(source, Map.of("format", "pt"));
       SafeTensors.write(file, saved.metadata(), saved.tensors());
-      SafeTensors.LoadReport report =
-          SafeTensors.loadInto(target, SafeTensors.read(file), true);
+      SafeTensors.LoadReport report = SafeTensors.loadInto(target, SafeTensors.read(file), true);
 
       assertThat(report.loaded()).containsExactly("a.weight", "a.bias");
       assertThat(report.missing()).isEmpty();
@@ -318,7 +329,9 @@ class SafeTensorsTest {
       assertThat(report)
           .isEqualTo(
               new SafeTensors.LoadReport(
-                  java.util.List.of("kept"), java.util.List.of("missing"), java.util.List.of("extra")));
+                  java.util.List.of("kept"),
+                  java.util.List.of("missing"),
+                  java.util.List.of("extra")));
       assertThat(target.get("kept").toFloatArray()).containsExactly(1, 2);
 
       tensors.put("missing", TensorData.ofFloats(new long[] {2}, new float[] {1, 2}));

@@ -63,8 +63,22 @@ class TensorDataTest {
   @Test
   void halfEncodingAgreesWithPyTorch() {
     float[] values = {
-      0f, -0f, 1f, 65504f, 65519f, 65520f, 0x1p-24f, 0x1p-25f, 3 * 0x1p-25f, 1f + 0x1p-11f,
-      1f + 3 * 0x1p-11f, -2.5f, 0.1f, 1e-7f, 123.456f, Float.POSITIVE_INFINITY
+      0f,
+      -0f,
+      1f,
+      65504f,
+      65519f,
+      65520f,
+      0x1p-24f,
+      0x1p-25f,
+      3 * 0x1p-25f,
+      1f + 0x1p-11f,
+      1f + 3 * 0x1p-11f,
+      -2.5f,
+      0.1f,
+      1e-7f,
+      123.456f,
+      Float.POSITIVE_INFINITY
     };
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray half = m.create(values).toType(DataType.FLOAT16, false);
