@@ -193,7 +193,8 @@ public final class BipartiteMorpher {
     NDArray newPosA = merged.mul(nodeIdx.add(kept)).add(keptMask.mul(keptOrder));
     NDArray newPosB = columnsB.add(kept).expandDims(0).repeat(0, batch);
     if (sizeB < sizeA) {
-      newPosB = NDArrays.concat(new NDList(newPosB, step.zeros(new Shape(batch, 1), DataType.INT64)), 1);
+      NDArray padding = step.zeros(new Shape(batch, 1), DataType.INT64);
+      newPosB = NDArrays.concat(new NDList(newPosB, padding), 1);
     }
     NDArray newPos =
         NDArrays.stack(new NDList(newPosA, newPosB), 2)

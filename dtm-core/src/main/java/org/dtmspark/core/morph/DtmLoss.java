@@ -19,8 +19,8 @@ import java.util.List;
  * levels. A level with {@code r = 0} skips matching: plain token-wise distillation.
  */
 public final class DtmLoss {
-  private static final double COSINE_EPS = 1e-8;
-  private static final double TARGET_NORM_EPS = 1e-6;
+  private static final float COSINE_EPS = 1e-8f;
+  private static final float TARGET_NORM_EPS = 1e-6f;
 
   private final DtmLossConfig config;
 
@@ -66,13 +66,13 @@ public final class DtmLoss {
             NDArray onlineClusters = m.matMul(online).div(counts);
             NDArray targetClusters = m.matMul(v).div(counts);
             NDArray perCluster = distance(onlineClusters, targetClusters); // [B, t']
-            levelLoss = perCluster.mul(sizes).sum().div((double) batch * numTokens);
+            levelLoss = perCluster.mul(sizes).sum().div((float) (batch * numTokens));
             levelLoss.attach(scratch);
           }
         }
         total = total == null ? levelLoss : total.add(levelLoss);
       }
-      NDArray loss = total.div(schedule.levels().size());
+      NDArray loss = total.div((float) schedule.levels().size());
       loss.attach(home);
       return loss;
     }
@@ -120,18 +120,18 @@ public final class DtmLoss {
       case COSINE -> {
         NDArray an = a.div(a.norm(axis, true).maximum(COSINE_EPS));
         NDArray bn = b.div(b.norm(axis, true).maximum(COSINE_EPS));
-        yield an.mul(bn).sum(axis).neg().add(1.0);
+        yield an.mul(bn).sum(axis).neg().add(1f);
       }
       case L1 -> a.sub(b).abs().mean(axis);
       case L2 -> a.sub(b).square().mean(axis);
       case SMOOTH_L1 -> {
-        double beta = config.smoothL1Beta();
+        float beta = (float) config.smoothL1Beta();
         NDArray diff = a.sub(b).abs();
         if (beta == 0) {
           yield diff.mean(axis);
         }
-        NDArray quadratic = diff.square().mul(0.5 / beta);
-        NDArray linear = diff.sub(0.5 * beta);
+        NDArray quadratic = diff.square().mul(0.5f / beta);
+        NDArray linear = diff.sub(0.5f * beta);
         yield NDArrays.where(diff.lt(beta), quadratic, linear).mean(axis);
       }
     };

@@ -3,6 +3,7 @@ package org.dtmspark.core.morph;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -51,7 +52,7 @@ public final class Morphing implements AutoCloseable {
     try {
       NDArray eye = manager.eye((int) numTokens).toType(DataType.FLOAT32, false);
       NDArray matrix = eye.expandDims(0).repeat(0, batch);
-      NDArray sizes = manager.ones(new ai.djl.ndarray.types.Shape(batch, numTokens));
+      NDArray sizes = manager.ones(new Shape(batch, numTokens));
       eye.close();
       return new Morphing(manager, matrix, sizes);
     } catch (RuntimeException e) {

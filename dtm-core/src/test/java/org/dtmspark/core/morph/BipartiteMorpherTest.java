@@ -242,7 +242,8 @@ class BipartiteMorpherTest {
       NDArray flat = manager.zeros(new Shape(4, 3));
       assertThatThrownBy(() -> BipartiteMorpher.morph(flat, new MorphLevel(1, 1), true))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("Targets must have shape [B, N, D] with B, N, D at least 1, cannot be: (4, 3)");
+          .hasMessage(
+              "Targets must have shape [B, N, D] with B, N, D at least 1, cannot be: (4, 3)");
     }
   }
 

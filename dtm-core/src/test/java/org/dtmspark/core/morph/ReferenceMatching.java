@@ -137,7 +137,8 @@ final class ReferenceMatching {
         }
       }
     }
-    int relevant = protectFirst ? merges + 1 : a.size(); // kept order depends on ranks when unprotected
+    // Ranks beyond the merge boundary matter only when the kept tokens are listed by rank.
+    int relevant = protectFirst ? merges + 1 : a.size();
     for (int x = 0; x < Math.min(relevant, a.size()); x++) {
       for (int y = x + 1; y < a.size(); y++) {
         int i = byScore.get(x);
