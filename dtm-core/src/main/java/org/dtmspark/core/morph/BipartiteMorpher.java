@@ -17,23 +17,23 @@ import ai.djl.ndarray.types.Shape;
  *
  * <ol>
  *   <li>{@code r' = min(r, (t - p) / 2)} (integer division); if {@code r' <= 0} nothing merges.
- *   <li>L2-normalise {@code x} over features; A = even positions, B = odd positions; {@code
- *       scores = A·Bᵀ}; with protection, row 0 of {@code scores} is {@code -inf}.
+ *   <li>L2-normalise {@code x} over features; A = even positions, B = odd positions; {@code scores
+ *       = A·Bᵀ}; with protection, row 0 of {@code scores} is {@code -inf}.
  *   <li>Each A token's best B partner: the maximum score and the <em>first</em> index reaching it.
- *   <li>A tokens are ranked by best score, descending, ties broken by lower position first:
- *       {@code rank_i = #{j : s_j > s_i} + #{j < i : s_j == s_i}}. The {@code r'} best ranked
- *       merge into their partners.
+ *   <li>A tokens are ranked by best score, descending, ties broken by lower position first: {@code
+ *       rank_i = #{j : s_j > s_i} + #{j < i : s_j == s_i}}. The {@code r'} best ranked merge into
+ *       their partners.
  *   <li>New token list: {@code [unmerged A..., all of B in order...]}, the unmerged A sorted by
  *       position when the first token is protected, else by rank.
  * </ol>
  *
  * <p>Merged values are size-weighted means and sizes add. Internally each token carries the sum of
- * the original tokens it holds and its size ({@code x = sum / size}), which is the same quantity
- * as {@code (T·(x*sizes)) / sizes'} without the repeated multiply and divide. Every step is
- * batched on the device: the matching costs {@code O(tA·tB·D)} per iteration (one batched matrix
- * product), the merge is two gathers plus a one-hot product of size {@code [tB, r']}, and the
- * source map is carried as the cluster index of every original position ({@code [B, N]}, one
- * gather per iteration), turned into the one-hot matrix {@code M} once at the end.
+ * the original tokens it holds and its size ({@code x = sum / size}), which is the same quantity as
+ * {@code (T·(x*sizes)) / sizes'} without the repeated multiply and divide. Every step is batched on
+ * the device: the matching costs {@code O(tA·tB·D)} per iteration (one batched matrix product), the
+ * merge is two gathers plus a one-hot product of size {@code [tB, r']}, and the source map is
+ * carried as the cluster index of every original position ({@code [B, N]}, one gather per
+ * iteration), turned into the one-hot matrix {@code M} once at the end.
  */
 public final class BipartiteMorpher {
   private static final double NORM_EPS = 1e-12;
@@ -49,16 +49,15 @@ public final class BipartiteMorpher {
    *     computed in float32
    * @param level tokens per iteration and number of iterations; {@code r = 0} gives the identity
    * @param protectFirst whether token 0 never merges
-   * @return the morphing, with {@code M [B, t', N]} and sizes {@code [B, t']}, in a new
-   *     sub-manager of the targets' manager (the caller closes it)
+   * @return the morphing, with {@code M [B, t', N]} and sizes {@code [B, t']}, in a new sub-manager
+   *     of the targets' manager (the caller closes it)
    */
   public static Morphing morph(NDArray targets, MorphLevel level, boolean protectFirst) {
     return morph(targets, level, protectFirst, targets.getManager());
   }
 
   /** As {@link #morph(NDArray, MorphLevel, boolean)}, with the result under {@code parent}. */
-  static Morphing morph(
-      NDArray targets, MorphLevel level, boolean protectFirst, NDManager parent) {
+  static Morphing morph(NDArray targets, MorphLevel level, boolean protectFirst, NDManager parent) {
     Shape shape = targets.getShape();
     if (shape.dimension() != 3 || shape.get(0) < 1 || shape.get(1) < 1 || shape.get(2) < 1) {
       throw new IllegalArgumentException(

@@ -12,11 +12,11 @@ import java.util.List;
  *
  * <p>For each level of the schedule, the morphing matrix {@code M [B, t', N]} comes from bipartite
  * matching on the (optionally normalised) targets. Online tokens {@code u} and targets {@code v}
- * are averaged per cluster and spread back to the {@code N} positions, {@code ū = Mᵀ((M u) /
- * |c|)}, the distance is taken per position and averaged over positions and the batch. Since
- * {@code ū} is constant within a cluster this is computed in the equivalent cluster form {@code
- * Σ_c (|c| / N) d(û_c, v̂_c)}, i.e. Eq. 4 with weights {@code w_c / N}. The loss is the mean over
- * levels. A level with {@code r = 0} skips matching: plain token-wise distillation.
+ * are averaged per cluster and spread back to the {@code N} positions, {@code ū = Mᵀ((M u) / |c|)},
+ * the distance is taken per position and averaged over positions and the batch. Since {@code ū} is
+ * constant within a cluster this is computed in the equivalent cluster form {@code Σ_c (|c| / N)
+ * d(û_c, v̂_c)}, i.e. Eq. 4 with weights {@code w_c / N}. The loss is the mean over levels. A level
+ * with {@code r = 0} skips matching: plain token-wise distillation.
  */
 public final class DtmLoss {
   private static final float COSINE_EPS = 1e-8f;
@@ -38,8 +38,7 @@ public final class DtmLoss {
   /**
    * Computes the loss.
    *
-   * @param online {@code [B, N, P]} online (student) tokens; the loss is differentiable w.r.t.
-   *     them
+   * @param online {@code [B, N, P]} online (student) tokens; the loss is differentiable w.r.t. them
    * @param targets {@code [B, N, P]} target tokens; used without gradient
    * @param schedule the levels of this step
    * @return scalar loss, attached to the manager of {@code online}
@@ -83,8 +82,8 @@ public final class DtmLoss {
    * the identity. Targets are normalised first when the config says so, as in {@link #compute}.
    *
    * @param targets {@code [B, N, P]}
-   * @return one morphing per level, each in its own sub-manager of the targets' manager; the
-   *     caller closes them
+   * @return one morphing per level, each in its own sub-manager of the targets' manager; the caller
+   *     closes them
    */
   public List<Morphing> morphAll(NDArray targets, MorphSchedule schedule) {
     Shape shape = targets.getShape();
@@ -155,10 +154,7 @@ public final class DtmLoss {
     Shape v = targets.getShape();
     if (u.dimension() != 3 || !u.equals(v) || u.get(0) < 1 || u.get(1) < 1 || u.get(2) < 1) {
       throw new IllegalArgumentException(
-          "Online and target tokens must both have shape [B, N, P], cannot be: "
-              + u
-              + " and "
-              + v);
+          "Online and target tokens must both have shape [B, N, P], cannot be: " + u + " and " + v);
     }
   }
 }

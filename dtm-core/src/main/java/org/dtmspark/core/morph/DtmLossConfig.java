@@ -8,8 +8,8 @@ package org.dtmspark.core.morph;
  *     torch); ignored by the other distances
  * @param normalizeTargets whether each target token is normalised over its features ({@code (v -
  *     mean) / sqrt(var + 1e-6)}, population variance) before matching
- * @param protectFirst whether the first token never merges (the top-left patch stays a
- *     singleton), as in the reference code
+ * @param protectFirst whether the first token never merges (the top-left patch stays a singleton),
+ *     as in the reference code
  */
 public record DtmLossConfig(
     Distance distance, double smoothL1Beta, boolean normalizeTargets, boolean protectFirst) {

@@ -4,8 +4,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The morphing levels of one training step, shared by the whole batch. The DTM loss is the mean
- * of the per-level losses.
+ * The morphing levels of one training step, shared by the whole batch. The DTM loss is the mean of
+ * the per-level losses.
  *
  * @param levels at least one level; stored as an immutable copy
  */

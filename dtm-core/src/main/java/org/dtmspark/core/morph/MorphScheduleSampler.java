@@ -5,17 +5,16 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Samples the dynamic morphing schedule of one training step (SPEC section 3, "Morphing
- * schedule").
+ * Samples the dynamic morphing schedule of one training step (SPEC section 3, "Morphing schedule").
  *
- * <p>For each level: {@code remove ~ U{0..maxRemove}}, {@code k ~ U{1..maxIterations}}, {@code r
- * = ceil(remove / k)}, except {@code floor(remove / k)} when {@code ceil(remove / k) * k >
+ * <p>For each level: {@code remove ~ U{0..maxRemove}}, {@code k ~ U{1..maxIterations}}, {@code r =
+ * ceil(remove / k)}, except {@code floor(remove / k)} when {@code ceil(remove / k) * k >
  * numTokens}. This is the reference code's form; the paper's Eq. 1 does not sum to the number of
  * removed tokens.
  *
  * <p><b>Draw order</b> (part of reproducibility): levels in order; within a level first {@code
- * rng.nextInt(0, maxRemove + 1)} for {@code remove}, then {@code rng.nextInt(1, maxIterations +
- * 1)} for {@code k}. Nothing else is drawn.
+ * rng.nextInt(0, maxRemove + 1)} for {@code remove}, then {@code rng.nextInt(1, maxIterations + 1)}
+ * for {@code k}. Nothing else is drawn.
  */
 public final class MorphScheduleSampler {
   /** Default number of levels {@code L}. */

@@ -12,9 +12,9 @@ import java.util.List;
  * The result of morphing one batch at one level: the binary morphing matrix {@code M} and the
  * cluster sizes. Owns the arrays; close it to free them.
  *
- * <p>{@code M[b, c, n] = 1} when original position {@code n} of image {@code b} belongs to
- * morphed token (cluster) {@code c}; each column holds exactly one 1, so every position is in
- * exactly one cluster.
+ * <p>{@code M[b, c, n] = 1} when original position {@code n} of image {@code b} belongs to morphed
+ * token (cluster) {@code c}; each column holds exactly one 1, so every position is in exactly one
+ * cluster.
  */
 public final class Morphing implements AutoCloseable {
   private final NDManager manager;

@@ -44,8 +44,8 @@ public final class ClusterOverlay {
    * @param gridH patch rows
    * @param gridW patch columns
    * @param clusters the clusters of one image; each lists row-major patch positions ({@code row *
-   *     gridW + col}); together they must cover every position exactly once. Cluster {@code c}
-   *     gets {@link #clusterColor}{@code (c)}; singletons are tinted more lightly.
+   *     gridW + col}); together they must cover every position exactly once. Cluster {@code c} gets
+   *     {@link #clusterColor}{@code (c)}; singletons are tinted more lightly.
    * @param alpha tint opacity in [0, 1]
    * @return a new RGB image
    */

@@ -101,11 +101,9 @@ class BipartiteMorpherTest {
     try (NDManager manager = NDManager.newBaseManager();
         Morphing plain = morph(manager, data, new MorphLevel(1, 1), false);
         Morphing guarded = morph(manager, data, new MorphLevel(1, 1), true)) {
-      assertThat(plain.clusters().get(0))
-          .containsExactly(List.of(2), List.of(0, 1), List.of(3));
+      assertThat(plain.clusters().get(0)).containsExactly(List.of(2), List.of(0, 1), List.of(3));
       // Token 0 is protected, so the next best A token (2) merges into its partner (1).
-      assertThat(guarded.clusters().get(0))
-          .containsExactly(List.of(0), List.of(1, 2), List.of(3));
+      assertThat(guarded.clusters().get(0)).containsExactly(List.of(0), List.of(1, 2), List.of(3));
     }
   }
 
@@ -113,9 +111,7 @@ class BipartiteMorpherTest {
   void unprotectedKeptTokensFollowDescendingScore() {
     // A = {0, 2, 4}; best scores: 0 -> low, 2 -> high, 4 -> medium; r = 1 merges 2, then the kept
     // A tokens are listed by score (4 before 0) when the first token is not protected.
-    float[][][] data = {
-      {{0f, 1f}, {1f, 0f}, {1f, 0.01f}, {1f, 1f}, {1f, 0.5f}, {-1f, 0f}}
-    };
+    float[][][] data = {{{0f, 1f}, {1f, 0f}, {1f, 0.01f}, {1f, 1f}, {1f, 0.5f}, {-1f, 0f}}};
     try (NDManager manager = NDManager.newBaseManager();
         Morphing plain = morph(manager, data, new MorphLevel(1, 1), false);
         Morphing guarded = morph(manager, data, new MorphLevel(1, 1), true)) {

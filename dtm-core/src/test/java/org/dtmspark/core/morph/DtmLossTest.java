@@ -28,8 +28,8 @@ class DtmLossTest {
       NDArray a = array(manager, u);
       NDArray b = array(manager, v);
       // cosine: 1 - 24/25; a zero vector has cosine 0 (norms clamped at 1e-8); equal vectors 0.
-      assertThat(perToken(Distance.COSINE, 2.0, a, b)).containsExactly(
-          new float[] {0.04f, 1f, 0f}, within(1e-6f));
+      assertThat(perToken(Distance.COSINE, 2.0, a, b))
+          .containsExactly(new float[] {0.04f, 1f, 0f}, within(1e-6f));
       assertThat(perToken(Distance.L1, 2.0, a, b)).containsExactly(1f, 2.5f, 0f);
       assertThat(perToken(Distance.L2, 2.0, a, b)).containsExactly(1f, 12.5f, 0f);
       // smooth-L1, beta 2: |d| = 1 < 2 gives 0.5 * 1 / 2 = 0.25; |d| = 5 gives 5 - 1 = 4.

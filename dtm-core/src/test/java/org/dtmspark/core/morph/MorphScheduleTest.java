@@ -24,8 +24,7 @@ class MorphScheduleTest {
             "Morph level must be written R:K (tokens per iteration:iterations), cannot be: '7-14'");
     assertThatThrownBy(() -> MorphLevel.parse("a:2"))
         .hasMessage("Morph level must be written R:K with integers R and K, cannot be: 'a:2'");
-    assertThatThrownBy(() -> MorphLevel.parse("1:2:3"))
-        .hasMessageContaining("cannot be: '1:2:3'");
+    assertThatThrownBy(() -> MorphLevel.parse("1:2:3")).hasMessageContaining("cannot be: '1:2:3'");
     assertThatThrownBy(() -> MorphLevel.parse("3:0"))
         .hasMessage(
             "Invalid morph level '3:0': Number of iterations (k) must be at least 1, cannot be: 0");

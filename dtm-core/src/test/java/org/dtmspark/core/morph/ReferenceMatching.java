@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the device, so their resolution (first index, lower position first) is compared. Two tokens of
  * <em>different</em> directions whose scores agree to within rounding cannot be ordered the same
  * way by a float32 and a float64 implementation (unless all vectors involved are signed axis
- * vectors, whose scores are exact); a run where such a near-tie could change the result is
- * reported as ambiguous instead.
+ * vectors, whose scores are exact); a run where such a near-tie could change the result is reported
+ * as ambiguous instead.
  */
 final class ReferenceMatching {
   /** Scores closer than this (and from different directions) count as a near-tie. */
