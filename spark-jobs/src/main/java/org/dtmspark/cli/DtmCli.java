@@ -34,7 +34,10 @@ public final class DtmCli implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
-          if (e instanceof ConfigError || e instanceof IllegalArgumentException) {
+          if (e instanceof ConfigError
+              || e instanceof IllegalArgumentException
+              || e instanceof java.nio.file.NoSuchFileException
+              || e instanceof java.io.UncheckedIOException) {
             err.println("dtm " + commandLine.getCommandName() + ": " + e.getMessage());
             return 2;
           }

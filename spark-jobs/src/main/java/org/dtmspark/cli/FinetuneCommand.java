@@ -42,7 +42,7 @@ final class FinetuneCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     List<String> extra = new ArrayList<>();
     if (maxSteps != null) {
       extra.add("finetune.train.max-steps=" + maxSteps);

@@ -53,7 +53,7 @@ final class PretrainCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     List<String> extra = new ArrayList<>();
     if (teacher != null) {
       extra.add("pretrain.teacher.checkpoint=\"" + teacher + "\"");

@@ -58,7 +58,7 @@ public final class LinearProbe {
       params.put("head.weight", manager.zeros(new Shape(classes, d)));
       params.put("head.bias", manager.zeros(new Shape(classes)));
       params.requireGradients();
-      ParameterGroups groups = ParameterGroups.of(params, 0, 1.0);
+      ParameterGroups groups = ParameterGroups.of(params, 1, 1.0);
       double lastLoss = Double.NaN;
       try (AdamW opt =
           new AdamW(new AdamWConfig(0.9, 0.999, 1e-8, settings.weightDecay()), groups, manager)) {

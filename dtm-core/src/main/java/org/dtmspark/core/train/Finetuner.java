@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +54,8 @@ public final class Finetuner {
    * @param pretrained checkpoint whose encoder initialises the model; empty for from scratch
    */
   public FinetuneResult run(
-      ImageDataset train, ImageDataset val, Optional<Path> pretrained, Path outDir) {
+      ImageDataset train, ImageDataset val, Optional<Path> pretrained, Path outDir)
+      throws IOException {
     int classes = settings.numClasses() > 0 ? settings.numClasses() : train.numClasses();
     VitConfig config = settings.model().toVitConfig(0, classes, settings.dropPath());
     var t = settings.train();
@@ -65,11 +65,7 @@ public final class Finetuner {
     int batch = t.batchSize();
     CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
     ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
-    try {
-      Files.createDirectories(outDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create run directory " + outDir, e);
-    }
+    Files.createDirectories(outDir);
     Path metricsPath = outDir.resolve("metrics.jsonl");
     try (NDManager manager = NDManager.newBaseManager()) {
       VisionTransformer model =

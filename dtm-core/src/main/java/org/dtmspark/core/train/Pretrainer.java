@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +65,8 @@ public final class Pretrainer {
    * @param resumeFrom checkpoint to continue from (model, optimizer, step), if any
    */
   public PretrainResult run(
-      ImageDataset data, Teacher teacher, Path outDir, Optional<Path> resumeFrom) {
+      ImageDataset data, Teacher teacher, Path outDir, Optional<Path> resumeFrom)
+      throws IOException {
     VitConfig config = studentConfig(teacher.dim());
     if (teacher.numTokens() != config.numPatches() || teacher.imageSize() != config.imageSize()) {
       throw new ConfigError(
@@ -93,11 +93,7 @@ public final class Pretrainer {
     ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
     var masks = settings.masking().generator(config.gridSize());
     int numMasked = settings.masking().count(config.numPatches());
-    try {
-      Files.createDirectories(outDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create run directory " + outDir, e);
-    }
+    Files.createDirectories(outDir);
     Path metricsPath = outDir.resolve("metrics.jsonl");
     Path checkpoints = outDir.resolve("checkpoints");
 

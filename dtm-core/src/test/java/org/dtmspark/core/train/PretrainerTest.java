@@ -100,7 +100,10 @@ class PretrainerTest {
         for (String name : a.names()) {
           NDArray x = a.get(name);
           NDArray y = b.get(name);
-          assertThat(x.sub(y).abs().max().getFloat()).as(name).isLessThan(1e-6f);
+          // Bitwise equality is not promised: MKL's sgemm may sum in another order for buffers at
+          // other addresses (reloaded tensors). A wrong batch, mask or schedule after the resume
+          // moves weights by ~lr = 1e-3 per step, far above this bound.
+          assertThat(x.sub(y).abs().max().getFloat()).as(name).isLessThan(2e-5f);
         }
       }
       assertThat(resumed.finalLoss()).isCloseTo(full.finalLoss(), org.assertj.core.data.Offset.offset(1e-5));
@@ -108,7 +111,7 @@ class PretrainerTest {
   }
 
   @Test
-  void tokenWiseBaselineTrainsToo() {
+  void tokenWiseBaselineTrainsToo() throws Exception {
     SyntheticImages data = new SyntheticImages(8, 16, 4, 3);
     try (NDManager m = NDManager.newBaseManager();
         Teacher t = teacher(m)) {
