@@ -102,7 +102,7 @@ public final class BipartiteMorpher {
       }
       NDArray clusterIds = scratch.arange(0, t, 1, DataType.INT64).reshape(1, t, 1);
       NDArray matrix = assign.expandDims(1).eq(clusterIds).toType(DataType.FLOAT32, false);
-      NDArray sizes = sums.get(new NDIndex(":, :, {}", dim));
+      NDArray sizes = matrix.sum(new int[] {2}); // a fresh array, not a view of the sums
       matrix.attach(result);
       sizes.attach(result);
       return new Morphing(result, matrix, sizes);
