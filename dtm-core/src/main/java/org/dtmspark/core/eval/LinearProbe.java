@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.Map;
@@ -71,8 +72,8 @@ public final class LinearProbe {
             try (NDScope scope = new NDScope()) {
               scope.suppressNotUsedWarning();
               NDArray idx = orderArray.get(s * batch + ":" + (s + 1) * batch);
-              NDArray x = xs.take(idx);
-              NDArray y = ys.take(idx);
+              NDArray x = xs.get(new NDIndex("{}", idx));
+              NDArray y = ys.get(new NDIndex("{}", idx));
               NDArray loss;
               try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 loss = crossEntropy(logits(params, x), y, 0.0);
