@@ -8,6 +8,8 @@ import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.DemoJob;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -22,6 +24,8 @@ import picocli.CommandLine.Option;
       "Settings: conf/demo.conf (shipped in the jar), then --config files, then --set."
     })
 final class DemoCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   /** The demo's configuration, shipped on the classpath from {@code conf/demo.conf}. */
   static final String DEMO_CONF = "conf/demo.conf";
 
@@ -47,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
     JobLog.effectiveConfig("demo", effective);
     DemoJob.DemoResult r =
         DemoJob.run(effective, Datasets.open(train), Datasets.open(val), output);
-    System.out.printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());
+    spec.commandLine().getOut().printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());
     return 0;
   }
 

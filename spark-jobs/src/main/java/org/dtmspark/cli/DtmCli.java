@@ -1,6 +1,9 @@
 package org.dtmspark.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import org.dtmspark.core.config.ConfigError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +23,7 @@ import picocli.CommandLine.Command;
       FinetuneCommand.class,
       ProbeCommand.class,
       MorphCommand.class,
+      BenchCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -28,21 +32,35 @@ public final class DtmCli implements Runnable {
     System.exit(execute(args));
   }
 
-  /** Runs the command line and returns the exit code (tests call this). */
+  /** Runs the command line on standard output and error, returning the exit code. */
   public static int execute(String... args) {
+    return execute(
+        new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the command line with the given streams and returns the exit code (tests call this). */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DtmCli());
+    cli.setOut(out);
+    cli.setErr(err);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          PrintWriter err = commandLine.getErr();
-          if (e instanceof ConfigError
-              || e instanceof IllegalArgumentException
-              || e instanceof java.nio.file.NoSuchFileException
-              || e instanceof java.io.UncheckedIOException) {
-            err.println("dtm " + commandLine.getCommandName() + ": " + e.getMessage());
+          PrintWriter errors = commandLine.getErr();
+          String command = "dtm " + commandLine.getCommandName();
+          if (e instanceof NoSuchFileException missing) {
+            errors.println(command + ": file not found: " + missing.getFile()
+                + (missing.getReason() == null ? "" : " (" + missing.getReason() + ")"));
             return 2;
           }
-          err.println("dtm " + commandLine.getCommandName() + " failed: " + e);
-          e.printStackTrace(err);
+          if (e instanceof ConfigError
+              || e instanceof IllegalArgumentException
+              || e instanceof UncheckedIOException
+              || e instanceof IOException) {
+            errors.println(command + ": " + e.getMessage());
+            return 2;
+          }
+          errors.println(command + " failed: " + e);
+          e.printStackTrace(errors);
           return 1;
         });
     return cli.execute(args);

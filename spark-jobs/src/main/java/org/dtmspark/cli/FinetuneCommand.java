@@ -12,6 +12,8 @@ import org.dtmspark.core.train.Finetuner;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -24,6 +26,8 @@ import picocli.CommandLine.Option;
       "Starts from --init (a pretrained checkpoint's encoder) or from scratch."
     })
 final class FinetuneCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--images", required = true, paramLabel = "DATASET", description = "Training images: " + Datasets.SPEC_HELP)
   String images;
 
@@ -53,7 +57,7 @@ final class FinetuneCommand implements Callable<Integer> {
     FinetuneResult r =
         new Finetuner(settings)
             .run(Datasets.open(images), Datasets.open(val), Optional.ofNullable(init), output);
-    System.out.printf(
+    spec.commandLine().getOut().printf(
         "finetune: %d steps, final loss %.4f, val top-1 %.2f%%, checkpoint %s%n",
         r.steps(), r.finalLoss(), 100 * r.valTop1(), r.checkpoint());
     return 0;

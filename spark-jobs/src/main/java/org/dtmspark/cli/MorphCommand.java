@@ -8,6 +8,8 @@ import org.dtmspark.jobs.MorphInspector;
 import org.dtmspark.jobs.MorphReport;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code dtm morph}: shows what token morphing does to given tokens or to an image. */
@@ -22,6 +24,8 @@ import picocli.CommandLine.Option;
       "    draws the clusters of C's tokens of image X, one colour per cluster."
     })
 final class MorphCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
 
@@ -72,7 +76,7 @@ final class MorphCommand implements Callable<Integer> {
     if (source.arrays != null) {
       MorphReport report =
           MorphInspector.inspect(source.arrays.targets, source.arrays.online, parsed, protectFirst);
-      System.out.println(source.arrays.json ? report.toJson() : report.summary());
+      spec.commandLine().getOut().println(source.arrays.json ? report.toJson() : report.summary());
     } else {
       int clusters =
           MorphInspector.draw(
@@ -81,7 +85,7 @@ final class MorphCommand implements Callable<Integer> {
               parsed.get(parsed.size() - 1),
               protectFirst,
               source.picture.png);
-      System.out.printf("morph: %d clusters drawn to %s%n", clusters, source.picture.png);
+      spec.commandLine().getOut().printf("morph: %d clusters drawn to %s%n", clusters, source.picture.png);
     }
     return 0;
   }

@@ -16,6 +16,8 @@ import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -28,6 +30,8 @@ import picocli.CommandLine.Option;
       "Writes metrics.jsonl, loss.png, lr.png and checkpoints/{step-N,last} under --output."
     })
 final class PretrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(
       names = "--images",
       required = true,
@@ -75,7 +79,7 @@ final class PretrainCommand implements Callable<Integer> {
             settings.teacher().useTokenHead())) {
       PretrainResult result =
           new Pretrainer(settings).run(data, t, output, Optional.ofNullable(resume));
-      System.out.printf(
+      spec.commandLine().getOut().printf(
           "pretrain: %d steps (to step %d), final loss %.4f, %.1f images/s, checkpoint %s%n",
           result.stepsRun(),
           result.finalStep(),

@@ -20,6 +20,8 @@ import org.dtmspark.core.train.ModelCheckpoints;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -32,6 +34,8 @@ import picocli.CommandLine.Option;
       "a softmax classifier trained on --images, top-1 on train and --val."
     })
 final class ProbeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--checkpoint", required = true, paramLabel = "CHECKPOINT", description = "Encoder checkpoint.")
   Path checkpoint;
 
@@ -52,7 +56,7 @@ final class ProbeCommand implements Callable<Integer> {
     ProbeSettings settings = ProbeSettings.from(effective);
     JobLog.effectiveConfig("probe", effective);
     ProbeResult r = probe(checkpoint, images, val, settings);
-    System.out.printf(
+    spec.commandLine().getOut().printf(
         "probe: train top-1 %.2f%%, val top-1 %.2f%%%n", 100 * r.trainTop1(), 100 * r.valTop1());
     if (output != null) {
       Map<String, Object> json = new LinkedHashMap<>();

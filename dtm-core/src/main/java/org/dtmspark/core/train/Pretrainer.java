@@ -1,11 +1,9 @@
 package org.dtmspark.core.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.util.Optional;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
-import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.data.ViewSampler;
 import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
@@ -29,7 +26,6 @@ import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.CosineSchedule;
-import org.dtmspark.core.optim.GradientClipping;
 import org.dtmspark.core.optim.ParameterGroups;
 import org.dtmspark.core.teacher.Teacher;
 import org.slf4j.Logger;
@@ -126,6 +122,7 @@ public final class Pretrainer {
           loaded.restoreOptimizer(optimizer);
         }
         params.requireGradients();
+        DtmStep dtmStep = new DtmStep(student, optimizer, loss, settings.optim().clipGrad());
         LOG.info(
             "Pretraining {} ({} parameters) from teacher {} on {} ({} images): {} steps of batch {}"
                 + " ({} per epoch), masking {} of {} patches, morphing {}",
@@ -148,7 +145,7 @@ public final class Pretrainer {
         for (long step = startStep; step < endStep; step++) {
           Batch b = loader.next();
           double lr = lrSchedule.at(step);
-          StepStats stats = trainStep(student, teacher, optimizer, loss, morphSampler, b, lr, step);
+          DtmStep.Stats stats = trainStep(student, teacher, dtmStep, morphSampler, b, lr);
           lastLoss = stats.loss();
           recent.addLast(lastLoss);
           if (recent.size() > stepsPerEpoch) {
@@ -189,45 +186,26 @@ public final class Pretrainer {
     }
   }
 
-  /** Loss, gradient norm and morphing schedule of one step. */
-  record StepStats(double loss, double gradNorm, MorphSchedule schedule) {}
-
-  private StepStats trainStep(
+  private DtmStep.Stats trainStep(
       VisionTransformer student,
       Teacher teacher,
-      AdamW optimizer,
-      DtmLoss dtmLoss,
+      DtmStep step,
       MorphScheduleSampler morphSampler,
       Batch b,
-      double lr,
-      long step) {
+      double lr) {
     VitConfig config = student.config();
     int s = config.imageSize();
     MorphSchedule schedule =
         settings.morph().enabled()
-            ? morphSampler.sample(Seeds.rng(settings.seed(), "morph", step))
+            ? morphSampler.sample(Seeds.rng(settings.seed(), "morph", b.step()))
             : MorphSchedule.tokenWise(settings.morph().levels());
     try (NDScope scope = new NDScope();
         NDManager m = student.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
       NDArray pixels = m.create(b.pixels(), new Shape(b.size(), 3, s, s));
       NDArray mask = m.create(b.mask(), new Shape(b.size(), config.numPatches()));
-      NDArray targets = teacher.targets(pixels).stopGradient();
-      NDArray input = ImageNormalization.IMAGENET.apply(pixels);
-      NDArray lossValue;
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray features = student.forwardFeatures(input, mask, true, null);
-        NDArray online = student.predictTokens(features);
-        lossValue = dtmLoss.compute(online, targets, schedule);
-        gc.backward(lossValue);
-      }
-      Map<String, NDArray> grads = student.parameters().gradients();
-      double norm = GradientClipping.clipByGlobalNorm(grads.values(), settings.optim().clipGrad());
-      optimizer.step(student.parameters(), grads, lr);
-      for (NDArray g : grads.values()) {
-        g.subi(g);
-      }
-      return new StepStats(lossValue.getFloat(), norm, schedule);
+      NDArray targets = teacher.targets(pixels);
+      return step.run(pixels, mask, targets, schedule, lr);
     }
   }
 }

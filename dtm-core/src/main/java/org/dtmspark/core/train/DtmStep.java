@@ -1,0 +1,72 @@
+package org.dtmspark.core.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.GradientCollector;
+import java.util.Map;
+import org.dtmspark.core.data.ImageNormalization;
+import org.dtmspark.core.morph.DtmLoss;
+import org.dtmspark.core.morph.MorphSchedule;
+import org.dtmspark.core.nn.VisionTransformer;
+import org.dtmspark.core.optim.AdamW;
+import org.dtmspark.core.optim.GradientClipping;
+
+/**
+ * One DTM optimizer step on given targets: masked student forward, DTM loss, backward, global-norm
+ * clipping, AdamW, gradients zeroed. Where the targets come from (an online teacher, a cache) is
+ * the caller's business; so is the per-step {@code NDScope} that frees the temporaries.
+ */
+public final class DtmStep {
+  private final VisionTransformer student;
+  private final AdamW optimizer;
+  private final DtmLoss loss;
+  private final double clipGrad;
+
+  /**
+   * @param student the model; its parameters must require gradients
+   * @param clipGrad global gradient-norm threshold, 0 disables clipping
+   */
+  public DtmStep(VisionTransformer student, AdamW optimizer, DtmLoss loss, double clipGrad) {
+    this.student = student;
+    this.optimizer = optimizer;
+    this.loss = loss;
+    this.clipGrad = clipGrad;
+  }
+
+  /**
+   * Loss, gradient norm (before clipping) and morphing schedule of one step.
+   *
+   * @param loss the DTM loss of the step
+   * @param gradNorm global L2 norm of the gradients before clipping
+   * @param schedule the morphing schedule used
+   */
+  public record Stats(double loss, double gradNorm, MorphSchedule schedule) {}
+
+  /**
+   * Runs the step.
+   *
+   * @param pixels {@code [B, 3, S, S]} in [0, 1]; the student normalises with ImageNet statistics
+   * @param mask {@code [B, N]} 1 = masked
+   * @param targets {@code [B, N, P]} target tokens, no gradient
+   * @param schedule morphing levels of this step (token-wise when every r is 0)
+   * @param lr learning rate of this step
+   */
+  public Stats run(
+      NDArray pixels, NDArray mask, NDArray targets, MorphSchedule schedule, double lr) {
+    NDArray input = ImageNormalization.IMAGENET.apply(pixels);
+    NDArray value;
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      NDArray features = student.forwardFeatures(input, mask, true, null);
+      NDArray online = student.predictTokens(features);
+      value = loss.compute(online, targets.stopGradient(), schedule);
+      gc.backward(value);
+    }
+    Map<String, NDArray> grads = student.parameters().gradients();
+    double norm = GradientClipping.clipByGlobalNorm(grads.values(), clipGrad);
+    optimizer.step(student.parameters(), grads, lr);
+    for (NDArray g : grads.values()) {
+      g.subi(g);
+    }
+    return new Stats(value.getFloat(), norm, schedule);
+  }
+}

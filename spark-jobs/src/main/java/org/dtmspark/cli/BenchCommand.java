@@ -1,0 +1,85 @@
+package org.dtmspark.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.dtmspark.core.io.AtomicFiles;
+import org.dtmspark.core.nn.VitConfig;
+import org.dtmspark.jobs.StepBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dtm bench}: the step-time and throughput figures of BENCHMARKS.md. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Times the DTM pretraining step against the token-wise baseline (same model, batch and",
+      "targets, interleaved), reports images/s and FLOP/s against the fp32 matrix-product rate",
+      "of this machine measured in the same run."
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--model",
+      split = ",",
+      defaultValue = "tiny,small",
+      description = "Sizes to measure, comma-separated (default: ${DEFAULT-VALUE}).")
+  List<String> models;
+
+  @Option(names = "--image-size", defaultValue = "224", description = "Resolution (default: ${DEFAULT-VALUE}).")
+  int imageSize;
+
+  @Option(names = "--patch-size", defaultValue = "16", description = "Patch size (default: ${DEFAULT-VALUE}).")
+  int patchSize;
+
+  @Option(names = "--target-dim", defaultValue = "512", description = "Teacher dimension (default: ${DEFAULT-VALUE}).")
+  int targetDim;
+
+  @Option(names = "--batch", defaultValue = "16", description = "Images per step (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--warmup", defaultValue = "1", description = "Untimed steps per variant (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--steps", defaultValue = "5", description = "Timed steps per variant (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--matmul-size", defaultValue = "2048", description = "Roofline matrix side (default: ${DEFAULT-VALUE}).")
+  int matmulSize;
+
+  @Option(names = "--output", paramLabel = "FILE", description = "Also write the results as JSON.")
+  Path output;
+
+  @Override
+  public Integer call() throws Exception {
+    List<Map<String, Object>> json = new ArrayList<>();
+    var out = spec.commandLine().getOut();
+    List<String> rows = new ArrayList<>();
+    for (String size : models) {
+      VitConfig config = VitConfig.preset(size, imageSize, patchSize).withTokenHeadDim(targetDim);
+      StepBenchmark.Result r =
+          StepBenchmark.run(new StepBenchmark.Plan(config, batch, warmup, steps, matmulSize));
+      rows.add(r.markdownRow());
+      json.add(StepBenchmark.toMap(r));
+    }
+    out.println(
+        "| model | batch | DTM step | token-wise step | DTM overhead | images/s | GFLOP/s |"
+            + " matmul GFLOP/s | of roofline |");
+    out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    rows.forEach(out::println);
+    if (output != null) {
+      byte[] bytes =
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
+      AtomicFiles.writeAtomically(output, o -> o.write(bytes));
+    }
+    return 0;
+  }
+}
