@@ -149,18 +149,32 @@ public final class Finetuner {
                 + " which does not match the configured model "
                 + target);
       }
+      Parameters from = loaded.model().parameters();
+      Parameters to = model.parameters();
       int copied = 0;
-      for (Map.Entry<String, NDArray> e : loaded.model().parameters().asMap().entrySet()) {
+      for (Map.Entry<String, NDArray> e : from.asMap().entrySet()) {
         String name = e.getKey();
-        if (isHead(name) || !model.parameters().contains(name)) {
+        if (isHead(name) || !to.contains(name)) {
           continue;
         }
-        model.parameters().replace(name, e.getValue().duplicate());
+        to.replace(name, e.getValue().duplicate());
         copied++;
+      }
+      if (from.contains(SHARED_TABLE) && !to.contains(SHARED_TABLE) && target.relPosBias()) {
+        // Fine-tuning without the shared bias (paper Table 13): fold it into every block's table,
+        // which leaves the function the encoder computes unchanged.
+        NDArray shared = from.get(SHARED_TABLE);
+        for (int i = 0; i < target.depth(); i++) {
+          String name = "blocks." + i + ".attn.relative_position_bias_table";
+          to.replace(name, to.get(name).add(shared));
+        }
+        LOG.info("Folded the shared relative position bias into the {} block tables", target.depth());
       }
       LOG.info("Initialised {} encoder tensors from {}", copied, checkpoint);
     }
   }
+
+  private static final String SHARED_TABLE = "rel_pos_bias.relative_position_bias_table";
 
   private static boolean isHead(String name) {
     return name.startsWith("lm_head.") || name.startsWith("head.") || name.startsWith("fc_norm.");

@@ -1,0 +1,87 @@
+package org.dtmspark.core.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.dtmspark.core.config.ConfigLoader;
+import org.dtmspark.core.config.FinetuneSettings;
+import org.dtmspark.core.metrics.MetricsLog;
+import org.dtmspark.core.nn.Parameters;
+import org.dtmspark.core.nn.VisionTransformer;
+import org.dtmspark.core.nn.VitConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FinetunerTest {
+  @TempDir Path dir;
+
+  private static final VitConfig PRETRAINED =
+      new VitConfig("tiny", 16, 4, 3, 24, 2, 2, 48, 0.1, true, true, 12, 0, 0.0);
+
+  /** Replaces every parameter by random values so that bias tables are not zero. */
+  private static void randomize(Parameters params, NDManager m) {
+    for (String name : params.names()) {
+      NDArray old = params.get(name);
+      params.replace(name, m.randomNormal(0, 0.2f, old.getShape(), old.getDataType()));
+    }
+  }
+
+  @Test
+  void foldingTheSharedBiasIntoBlockTablesKeepsTheEncodersFunction() {
+    Path checkpoint = dir.resolve("pretrained");
+    try (NDManager m = NDManager.newBaseManager()) {
+      VisionTransformer pretrained = VisionTransformer.initialize(PRETRAINED, m, 1);
+      randomize(pretrained.parameters(), m);
+      ModelCheckpoints.save(
+          checkpoint, pretrained, null, 10, 5, Map.of("seed", 0), "test", "dtm-student");
+
+      VitConfig finetune =
+          new VitConfig("tiny", 16, 4, 3, 24, 2, 2, 48, 0.1, true, false, 0, 3, 0.0);
+      VisionTransformer model = VisionTransformer.initialize(finetune, m, 2);
+      Finetuner.loadEncoder(model, checkpoint, m);
+
+      NDArray images = m.randomNormal(new Shape(2, 3, 16, 16));
+      NDArray expected = pretrained.forwardFeatures(images, null, false, null);
+      NDArray actual = model.forwardFeatures(images, null, false, null);
+      assertThat(actual.sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
+    }
+  }
+
+  @Test
+  void finetuningReportsValidationAccuracyEveryEpochAndSavesAClassifier() throws Exception {
+    SyntheticImages train = new SyntheticImages(32, 16, 4, 5);
+    SyntheticImages val = new SyntheticImages(16, 16, 4, 6);
+    FinetuneSettings settings =
+        FinetuneSettings.from(
+            ConfigLoader.load(
+                List.of(),
+                List.of(
+                    "model.size=tiny",
+                    "model.image-size=16",
+                    "model.patch-size=4",
+                    "model.embed-dim=24",
+                    "model.depth=2",
+                    "model.num-heads=2",
+                    "model.mlp-dim=48",
+                    "finetune.train.epochs=2",
+                    "finetune.train.batch-size=8",
+                    "finetune.optim.warmup-epochs=1")));
+    FinetuneResult r = new Finetuner(settings).run(train, val, Optional.empty(), dir.resolve("ft"));
+
+    assertThat(r.steps()).isEqualTo(8);
+    assertThat(r.valTop1()).isBetween(0.0, 1.0);
+    List<Map<String, Object>> records = MetricsLog.read(r.metrics());
+    assertThat(records.stream().filter(x -> x.containsKey("val_top1")).count()).isEqualTo(2);
+    try (NDManager m = NDManager.newBaseManager()) {
+      ModelCheckpoints.Loaded loaded = ModelCheckpoints.load(r.checkpoint(), m);
+      assertThat(loaded.meta().kind()).isEqualTo("classifier");
+      assertThat(loaded.model().config().numClasses()).isEqualTo(4);
+    }
+  }
+}
