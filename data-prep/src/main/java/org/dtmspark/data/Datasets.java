@@ -60,8 +60,7 @@ public final class Datasets {
       } else if (base.startsWith("idx:")) {
         data = idx(Path.of(base.substring("idx:".length())));
       } else {
-        throw new IllegalArgumentException(
-            "Unknown dataset '" + spec + "'; expected " + SPEC_HELP);
+        throw new IllegalArgumentException("Unknown dataset '" + spec + "'; expected " + SPEC_HELP);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read dataset " + spec + ": " + e.getMessage(), e);

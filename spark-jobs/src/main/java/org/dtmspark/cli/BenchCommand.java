@@ -34,25 +34,46 @@ final class BenchCommand implements Callable<Integer> {
       description = "Sizes to measure, comma-separated (default: ${DEFAULT-VALUE}).")
   List<String> models;
 
-  @Option(names = "--image-size", defaultValue = "224", description = "Resolution (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--image-size",
+      defaultValue = "224",
+      description = "Resolution (default: ${DEFAULT-VALUE}).")
   int imageSize;
 
-  @Option(names = "--patch-size", defaultValue = "16", description = "Patch size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--patch-size",
+      defaultValue = "16",
+      description = "Patch size (default: ${DEFAULT-VALUE}).")
   int patchSize;
 
-  @Option(names = "--target-dim", defaultValue = "512", description = "Teacher dimension (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--target-dim",
+      defaultValue = "512",
+      description = "Teacher dimension (default: ${DEFAULT-VALUE}).")
   int targetDim;
 
-  @Option(names = "--batch", defaultValue = "16", description = "Images per step (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "16",
+      description = "Images per step (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--warmup", defaultValue = "1", description = "Untimed steps per variant (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      defaultValue = "1",
+      description = "Untimed steps per variant (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--steps", defaultValue = "5", description = "Timed steps per variant (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--steps",
+      defaultValue = "5",
+      description = "Timed steps per variant (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--matmul-size", defaultValue = "2048", description = "Roofline matrix side (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--matmul-size",
+      defaultValue = "2048",
+      description = "Roofline matrix side (default: ${DEFAULT-VALUE}).")
   int matmulSize;
 
   @Option(names = "--output", paramLabel = "FILE", description = "Also write the results as JSON.")

@@ -8,10 +8,10 @@ import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.DemoJob;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code dtm demo}: the whole method on the embedded Fashion-MNIST subset. */
 @Command(
@@ -36,10 +36,18 @@ final class DemoCommand implements Callable<Integer> {
       description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path output;
 
-  @Option(names = "--train", paramLabel = "DATASET", defaultValue = "demo:train", description = "Training images (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--train",
+      paramLabel = "DATASET",
+      defaultValue = "demo:train",
+      description = "Training images (default: ${DEFAULT-VALUE}).")
   String train;
 
-  @Option(names = "--val", paramLabel = "DATASET", defaultValue = "demo:test", description = "Validation images (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--val",
+      paramLabel = "DATASET",
+      defaultValue = "demo:test",
+      description = "Validation images (default: ${DEFAULT-VALUE}).")
   String val;
 
   @Mixin ConfigOptions config;
@@ -49,10 +57,10 @@ final class DemoCommand implements Callable<Integer> {
     Config effective =
         ConfigLoader.load(ConfigLoader.resource(DEMO_CONF), config.files, config.overrides);
     JobLog.effectiveConfig("demo", effective);
-    DemoJob.DemoResult r =
-        DemoJob.run(effective, Datasets.open(train), Datasets.open(val), output);
-    spec.commandLine().getOut().printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());
+    DemoJob.DemoResult r = DemoJob.run(effective, Datasets.open(train), Datasets.open(val), output);
+    spec.commandLine()
+        .getOut()
+        .printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());
     return 0;
   }
-
 }

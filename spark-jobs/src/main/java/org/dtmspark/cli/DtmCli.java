@@ -34,8 +34,7 @@ public final class DtmCli implements Runnable {
 
   /** Runs the command line on standard output and error, returning the exit code. */
   public static int execute(String... args) {
-    return execute(
-        new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
   }
 
   /** Runs the command line with the given streams and returns the exit code (tests call this). */
@@ -48,8 +47,11 @@ public final class DtmCli implements Runnable {
           PrintWriter errors = commandLine.getErr();
           String command = "dtm " + commandLine.getCommandName();
           if (e instanceof NoSuchFileException missing) {
-            errors.println(command + ": file not found: " + missing.getFile()
-                + (missing.getReason() == null ? "" : " (" + missing.getReason() + ")"));
+            errors.println(
+                command
+                    + ": file not found: "
+                    + missing.getFile()
+                    + (missing.getReason() == null ? "" : " (" + missing.getReason() + ")"));
             return 2;
           }
           if (e instanceof ConfigError

@@ -12,10 +12,10 @@ import org.dtmspark.core.train.Finetuner;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code dtm finetune}: supervised fine-tuning of a ViT classifier. */
 @Command(
@@ -28,13 +28,24 @@ import picocli.CommandLine.Option;
 final class FinetuneCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--images", required = true, paramLabel = "DATASET", description = "Training images: " + Datasets.SPEC_HELP)
+  @Option(
+      names = "--images",
+      required = true,
+      paramLabel = "DATASET",
+      description = "Training images: " + Datasets.SPEC_HELP)
   String images;
 
-  @Option(names = "--val", required = true, paramLabel = "DATASET", description = "Validation images.")
+  @Option(
+      names = "--val",
+      required = true,
+      paramLabel = "DATASET",
+      description = "Validation images.")
   String val;
 
-  @Option(names = "--init", paramLabel = "CHECKPOINT", description = "Pretrained checkpoint to start from.")
+  @Option(
+      names = "--init",
+      paramLabel = "CHECKPOINT",
+      description = "Pretrained checkpoint to start from.")
   Path init;
 
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "Run directory.")
@@ -57,9 +68,11 @@ final class FinetuneCommand implements Callable<Integer> {
     FinetuneResult r =
         new Finetuner(settings)
             .run(Datasets.open(images), Datasets.open(val), Optional.ofNullable(init), output);
-    spec.commandLine().getOut().printf(
-        "finetune: %d steps, final loss %.4f, val top-1 %.2f%%, checkpoint %s%n",
-        r.steps(), r.finalLoss(), 100 * r.valTop1(), r.checkpoint());
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "finetune: %d steps, final loss %.4f, val top-1 %.2f%%, checkpoint %s%n",
+            r.steps(), r.finalLoss(), 100 * r.valTop1(), r.checkpoint());
     return 0;
   }
 }

@@ -9,8 +9,8 @@ import org.dtmspark.jobs.MorphReport;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code dtm morph}: shows what token morphing does to given tokens or to an image. */
 @Command(
@@ -38,10 +38,18 @@ final class MorphCommand implements Callable<Integer> {
   }
 
   static final class Arrays {
-    @Option(names = "--targets", required = true, paramLabel = "T.npy", description = "Target tokens, float32 [B, N, D].")
+    @Option(
+        names = "--targets",
+        required = true,
+        paramLabel = "T.npy",
+        description = "Target tokens, float32 [B, N, D].")
     Path targets;
 
-    @Option(names = "--online", required = true, paramLabel = "U.npy", description = "Online tokens, float32 [B, N, D].")
+    @Option(
+        names = "--online",
+        required = true,
+        paramLabel = "U.npy",
+        description = "Online tokens, float32 [B, N, D].")
     Path online;
 
     @Option(names = "--json", description = "Print the result as one JSON object.")
@@ -49,13 +57,25 @@ final class MorphCommand implements Callable<Integer> {
   }
 
   static final class Picture {
-    @Option(names = "--image", required = true, paramLabel = "FILE", description = "Image file (PNG, JPEG, ...).")
+    @Option(
+        names = "--image",
+        required = true,
+        paramLabel = "FILE",
+        description = "Image file (PNG, JPEG, ...).")
     Path image;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Model whose tokens are morphed.")
+    @Option(
+        names = "--checkpoint",
+        required = true,
+        paramLabel = "DIR",
+        description = "Model whose tokens are morphed.")
     Path checkpoint;
 
-    @Option(names = "--png", required = true, paramLabel = "FILE", description = "Where to write the drawing.")
+    @Option(
+        names = "--png",
+        required = true,
+        paramLabel = "FILE",
+        description = "Where to write the drawing.")
     Path png;
   }
 
@@ -85,7 +105,9 @@ final class MorphCommand implements Callable<Integer> {
               parsed.get(parsed.size() - 1),
               protectFirst,
               source.picture.png);
-      spec.commandLine().getOut().printf("morph: %d clusters drawn to %s%n", clusters, source.picture.png);
+      spec.commandLine()
+          .getOut()
+          .printf("morph: %d clusters drawn to %s%n", clusters, source.picture.png);
     }
     return 0;
   }

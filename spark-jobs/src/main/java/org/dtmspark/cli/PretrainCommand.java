@@ -16,10 +16,10 @@ import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code dtm pretrain}: DTM pretraining of a student from a frozen teacher, in this JVM. */
 @Command(
@@ -48,7 +48,10 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "Run directory.")
   Path output;
 
-  @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from this checkpoint.")
+  @Option(
+      names = "--resume",
+      paramLabel = "CHECKPOINT",
+      description = "Continue from this checkpoint.")
   Path resume;
 
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop after N steps (smoke runs).")
@@ -69,7 +72,8 @@ final class PretrainCommand implements Callable<Integer> {
     PretrainSettings settings = PretrainSettings.from(effective);
     JobLog.effectiveConfig("pretrain", effective);
     if (settings.teacher().checkpoint().isEmpty()) {
-      throw new ConfigError("pretrain needs a teacher: --teacher DIR or pretrain.teacher.checkpoint");
+      throw new ConfigError(
+          "pretrain needs a teacher: --teacher DIR or pretrain.teacher.checkpoint");
     }
     ImageDataset data = Datasets.open(images);
     try (Teacher t =
@@ -79,13 +83,15 @@ final class PretrainCommand implements Callable<Integer> {
             settings.teacher().useTokenHead())) {
       PretrainResult result =
           new Pretrainer(settings).run(data, t, output, Optional.ofNullable(resume));
-      spec.commandLine().getOut().printf(
-          "pretrain: %d steps (to step %d), final loss %.4f, %.1f images/s, checkpoint %s%n",
-          result.stepsRun(),
-          result.finalStep(),
-          result.finalLoss(),
-          result.imagesPerSecond(),
-          result.checkpoint());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "pretrain: %d steps (to step %d), final loss %.4f, %.1f images/s, checkpoint %s%n",
+              result.stepsRun(),
+              result.finalStep(),
+              result.finalLoss(),
+              result.imagesPerSecond(),
+              result.checkpoint());
     }
     return 0;
   }

@@ -20,10 +20,10 @@ import org.dtmspark.core.train.ModelCheckpoints;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code dtm probe}: linear probe of a frozen encoder. */
 @Command(
@@ -36,13 +36,25 @@ import picocli.CommandLine.Option;
 final class ProbeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "CHECKPOINT", description = "Encoder checkpoint.")
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      paramLabel = "CHECKPOINT",
+      description = "Encoder checkpoint.")
   Path checkpoint;
 
-  @Option(names = "--images", required = true, paramLabel = "DATASET", description = "Training images: " + Datasets.SPEC_HELP)
+  @Option(
+      names = "--images",
+      required = true,
+      paramLabel = "DATASET",
+      description = "Training images: " + Datasets.SPEC_HELP)
   String images;
 
-  @Option(names = "--val", required = true, paramLabel = "DATASET", description = "Validation images.")
+  @Option(
+      names = "--val",
+      required = true,
+      paramLabel = "DATASET",
+      description = "Validation images.")
   String val;
 
   @Option(names = "--output", paramLabel = "FILE", description = "Write the result as JSON here.")
@@ -56,8 +68,11 @@ final class ProbeCommand implements Callable<Integer> {
     ProbeSettings settings = ProbeSettings.from(effective);
     JobLog.effectiveConfig("probe", effective);
     ProbeResult r = probe(checkpoint, images, val, settings);
-    spec.commandLine().getOut().printf(
-        "probe: train top-1 %.2f%%, val top-1 %.2f%%%n", 100 * r.trainTop1(), 100 * r.valTop1());
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "probe: train top-1 %.2f%%, val top-1 %.2f%%%n",
+            100 * r.trainTop1(), 100 * r.valTop1());
     if (output != null) {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("checkpoint", checkpoint.toString());

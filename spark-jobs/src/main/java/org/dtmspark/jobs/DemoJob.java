@@ -92,15 +92,37 @@ public final class DemoJob {
       try (Teacher teacher =
           ModelCheckpoints.loadTeacher(teacherRun.checkpoint(), "teacher", false)) {
         pretrainRuns.add(
-            new Pretrainer(s).run(train, teacher, out.resolve("student-" + variants[i]), Optional.empty()));
+            new Pretrainer(s)
+                .run(train, teacher, out.resolve("student-" + variants[i]), Optional.empty()));
       }
     }
 
     LOG.info("demo 4/5: linear probes");
     List<Row> rows = new ArrayList<>();
-    rows.add(probeRow("teacher", "supervised on labels (reference)", teacherRun.checkpoint(), train, val, probe));
-    rows.add(probeRow("student", "DTM from the teacher", pretrainRuns.get(0).checkpoint(), train, val, probe));
-    rows.add(probeRow("student", "token-wise distillation (r = 0)", pretrainRuns.get(1).checkpoint(), train, val, probe));
+    rows.add(
+        probeRow(
+            "teacher",
+            "supervised on labels (reference)",
+            teacherRun.checkpoint(),
+            train,
+            val,
+            probe));
+    rows.add(
+        probeRow(
+            "student",
+            "DTM from the teacher",
+            pretrainRuns.get(0).checkpoint(),
+            train,
+            val,
+            probe));
+    rows.add(
+        probeRow(
+            "student",
+            "token-wise distillation (r = 0)",
+            pretrainRuns.get(1).checkpoint(),
+            train,
+            val,
+            probe));
     rows.add(randomInitRow(pretrain, pretrainRuns.get(0).checkpoint(), train, val, probe));
 
     LOG.info("demo 5/5: report");
@@ -110,7 +132,11 @@ public final class DemoJob {
   }
 
   private static Row probeRow(
-      String model, String pretraining, Path checkpoint, ImageDataset train, ImageDataset val,
+      String model,
+      String pretraining,
+      Path checkpoint,
+      ImageDataset train,
+      ImageDataset val,
       ProbeSettings probe) {
     try (NDManager manager = NDManager.newBaseManager()) {
       VisionTransformer encoder = ModelCheckpoints.load(checkpoint, manager).model();
@@ -119,8 +145,12 @@ public final class DemoJob {
   }
 
   private static Row probeRow(
-      String model, String pretraining, VisionTransformer encoder, ImageDataset train,
-      ImageDataset val, ProbeSettings probe) {
+      String model,
+      String pretraining,
+      VisionTransformer encoder,
+      ImageDataset train,
+      ImageDataset val,
+      ProbeSettings probe) {
     Features ft = FeatureExtractor.extract(encoder, train, 256, ImageNormalization.IMAGENET);
     Features fv = FeatureExtractor.extract(encoder, val, 256, ImageNormalization.IMAGENET);
     ProbeResult r = new LinearProbe(probe).run(ft, fv);
@@ -130,7 +160,10 @@ public final class DemoJob {
 
   /** The student architecture at its initialisation, never trained. */
   private static Row randomInitRow(
-      PretrainSettings pretrain, Path pretrainedCheckpoint, ImageDataset train, ImageDataset val,
+      PretrainSettings pretrain,
+      Path pretrainedCheckpoint,
+      ImageDataset train,
+      ImageDataset val,
       ProbeSettings probe) {
     try (NDManager manager = NDManager.newBaseManager()) {
       VitConfig config = ModelCheckpoints.load(pretrainedCheckpoint, manager).model().config();
@@ -146,15 +179,22 @@ public final class DemoJob {
     Map<String, double[][]> loss = new LinkedHashMap<>();
     loss.put("DTM", series(runs.get(0).metrics(), "loss"));
     loss.put("token-wise", series(runs.get(1).metrics(), "loss"));
-    CurvePlot.renderPng(out.resolve("pretrain-loss.png"), "Student pretraining loss", "step", loss, false);
+    CurvePlot.renderPng(
+        out.resolve("pretrain-loss.png"), "Student pretraining loss", "step", loss, false);
     Map<String, double[][]> teacherCurves = new LinkedHashMap<>();
     teacherCurves.put("val top-1", series(teacher.metrics(), "val_top1"));
     CurvePlot.renderPng(
-        out.resolve("teacher-val-top1.png"), "Teacher fine-tuning: val top-1", "step", teacherCurves, false);
+        out.resolve("teacher-val-top1.png"),
+        "Teacher fine-tuning: val top-1",
+        "step",
+        teacherCurves,
+        false);
 
     StringBuilder md = new StringBuilder();
     md.append("# dtm-spark demo: Fashion-MNIST subset\n\n");
-    md.append(String.format("Teacher (supervised, from scratch): val top-1 %.2f %%%n%n", 100 * teacher.valTop1()));
+    md.append(
+        String.format(
+            "Teacher (supervised, from scratch): val top-1 %.2f %%%n%n", 100 * teacher.valTop1()));
     md.append("Linear probe on frozen features (mean of final patch tokens):\n\n");
     md.append("| encoder | pretraining | probe train top-1 | probe val top-1 |\n");
     md.append("| --- | --- | ---: | ---: |\n");
@@ -164,12 +204,16 @@ public final class DemoJob {
               "| %s | %s | %.2f %% | %.2f %% |%n",
               r.model(), r.pretraining(), 100 * r.probeTrainTop1(), 100 * r.probeValTop1()));
     }
-    md.append(String.format(
-        "%nPretraining: DTM final loss %.4f, %.1f images/s; token-wise final loss %.4f, %.1f images/s.%n",
-        runs.get(0).finalLoss(), runs.get(0).imagesPerSecond(), runs.get(1).finalLoss(),
-        runs.get(1).imagesPerSecond()));
+    md.append(
+        String.format(
+            "%nPretraining: DTM final loss %.4f, %.1f images/s; token-wise final loss %.4f, %.1f images/s.%n",
+            runs.get(0).finalLoss(),
+            runs.get(0).imagesPerSecond(),
+            runs.get(1).finalLoss(),
+            runs.get(1).imagesPerSecond()));
     md.append(String.format("Total time %.0f s.%n%n", seconds));
-    md.append("Curves: `pretrain-loss.png`, `teacher-val-top1.png`, and each run's `loss.png` / `lr.png`.\n");
+    md.append(
+        "Curves: `pretrain-loss.png`, `teacher-val-top1.png`, and each run's `loss.png` / `lr.png`.\n");
     Path report = out.resolve("report.md");
     byte[] bytes = md.toString().getBytes(StandardCharsets.UTF_8);
     AtomicFiles.writeAtomically(report, o -> o.write(bytes));

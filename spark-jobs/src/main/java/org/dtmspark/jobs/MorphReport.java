@@ -10,8 +10,7 @@ import java.util.Map;
  * The result of {@code dtm morph} on token arrays.
  *
  * @param levels per level: r, k and, per image, the clusters (lists of original positions)
- * @param loss DTM loss (cosine distance) of the online tokens against the targets, mean over
- *     levels
+ * @param loss DTM loss (cosine distance) of the online tokens against the targets, mean over levels
  */
 public record MorphReport(List<Level> levels, double loss) {
   /** One level's clusters, {@code clusters[image][cluster]} = sorted original positions. */

@@ -27,12 +27,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Times the pretraining step with DTM against the token-wise baseline on the same model, batch
- * and targets, interleaving the two so that drift on a shared machine hits both alike, and
- * measures the machine's fp32 matrix-product rate through the same library in the same run.
+ * Times the pretraining step with DTM against the token-wise baseline on the same model, batch and
+ * targets, interleaving the two so that drift on a shared machine hits both alike, and measures the
+ * machine's fp32 matrix-product rate through the same library in the same run.
  *
- * <p>Targets are fixed random tokens, as when training from a target cache: the teacher's
- * forward, identical in both variants, is left out, which makes the DTM share an upper bound.
+ * <p>Targets are fixed random tokens, as when training from a target cache: the teacher's forward,
+ * identical in both variants, is left out, which makes the DTM share an upper bound.
  */
 public final class StepBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(StepBenchmark.class);
@@ -107,8 +107,7 @@ public final class StepBenchmark {
       ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
       try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager)) {
         DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
-        MorphScheduleSampler sampler =
-            MorphScheduleSampler.withDefaults(config.numPatches());
+        MorphScheduleSampler sampler = MorphScheduleSampler.withDefaults(config.numPatches());
         BlockMaskGenerator masks =
             BlockMaskGenerator.forRatio(config.gridSize(), config.gridSize(), 75.0 / 196);
         int b = plan.batch();

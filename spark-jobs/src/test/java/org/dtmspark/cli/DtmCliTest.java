@@ -53,8 +53,17 @@ class DtmCliTest {
     Path t = tokens("t.npy", 2, 16, 8, 1);
     Path u = tokens("u.npy", 2, 16, 8, 2);
     Run r =
-        run("morph", "--targets", t.toString(), "--online", u.toString(), "--level", "2:3",
-            "--level", "0:1", "--json");
+        run(
+            "morph",
+            "--targets",
+            t.toString(),
+            "--online",
+            u.toString(),
+            "--level",
+            "2:3",
+            "--level",
+            "0:1",
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode json = new ObjectMapper().readTree(r.out());
     JsonNode levels = json.get("levels");
@@ -84,7 +93,14 @@ class DtmCliTest {
   void morphOfIdenticalTokensHasZeroLoss() throws Exception {
     Path t = tokens("t.npy", 1, 10, 4, 3);
     Run r =
-        run("morph", "--targets", t.toString(), "--online", t.toString(), "--level", "3:2",
+        run(
+            "morph",
+            "--targets",
+            t.toString(),
+            "--online",
+            t.toString(),
+            "--level",
+            "3:2",
             "--json");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(new ObjectMapper().readTree(r.out()).get("loss").asDouble())
@@ -95,7 +111,8 @@ class DtmCliTest {
   void morphNamesAMissingFile() throws Exception {
     Path u = tokens("u.npy", 1, 4, 2, 2);
     Path missing = dir.resolve("nope.npy");
-    Run r = run("morph", "--targets", missing.toString(), "--online", u.toString(), "--level", "1:1");
+    Run r =
+        run("morph", "--targets", missing.toString(), "--online", u.toString(), "--level", "1:1");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("file not found: " + missing);
   }
@@ -129,8 +146,16 @@ class DtmCliTest {
   @Test
   void unknownConfigurationKeyIsNamedBeforeAnyWork() {
     Run r =
-        run("pretrain", "--images", "demo:train", "--teacher", dir.toString(), "--output",
-            dir.resolve("run").toString(), "--set", "pretrain.optim.lr=1");
+        run(
+            "pretrain",
+            "--images",
+            "demo:train",
+            "--teacher",
+            dir.toString(),
+            "--output",
+            dir.resolve("run").toString(),
+            "--set",
+            "pretrain.optim.lr=1");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("Unknown configuration key 'pretrain.optim.lr'");
     assertThat(Files.exists(dir.resolve("run"))).isFalse();
@@ -140,8 +165,14 @@ class DtmCliTest {
   void missingTeacherCheckpointIsNamed() {
     Path missing = dir.resolve("no-teacher");
     Run r =
-        run("pretrain", "--images", "demo:train?limit=8", "--teacher", missing.toString(),
-            "--output", dir.resolve("run").toString());
+        run(
+            "pretrain",
+            "--images",
+            "demo:train?limit=8",
+            "--teacher",
+            missing.toString(),
+            "--output",
+            dir.resolve("run").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains(missing.toString());
   }
@@ -149,7 +180,13 @@ class DtmCliTest {
   @Test
   void unknownDatasetIsNamed() {
     Run r =
-        run("finetune", "--images", "imagenet:train", "--val", "demo:test", "--output",
+        run(
+            "finetune",
+            "--images",
+            "imagenet:train",
+            "--val",
+            "demo:test",
+            "--output",
             dir.resolve("run").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("Unknown dataset 'imagenet:train'");

@@ -34,8 +34,15 @@ class MorphImageTest {
 
     DtmCliTest.Run r =
         DtmCliTest.run(
-            "morph", "--image", input.toString(), "--checkpoint", checkpoint.toString(),
-            "--level", "4:5", "--png", png.toString());
+            "morph",
+            "--image",
+            input.toString(),
+            "--checkpoint",
+            checkpoint.toString(),
+            "--level",
+            "4:5",
+            "--png",
+            png.toString());
 
     assertThat(r.code()).as(r.err()).isZero();
     // 49 tokens, 5 iterations of 4 merges with the first token protected: 29 clusters.

@@ -46,7 +46,14 @@ public record AugmentSettings(
   /** The sampler configuration for views of {@code size} pixels. */
   public AugmentConfig toAugmentConfig(int size) {
     return new AugmentConfig(
-        size, minScale, maxScale, minRatio, maxRatio, flipProbability, brightness, contrast,
+        size,
+        minScale,
+        maxScale,
+        minRatio,
+        maxRatio,
+        flipProbability,
+        brightness,
+        contrast,
         saturation);
   }
 }

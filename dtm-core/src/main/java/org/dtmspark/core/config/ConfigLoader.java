@@ -16,9 +16,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Loads the effective configuration: {@code --set key=value} overrides over {@code --config}
- * files (later files win) over the defaults in {@code dtm-reference.conf}. This is the one place
- * that precedence is decided.
+ * Loads the effective configuration: {@code --set key=value} overrides over {@code --config} files
+ * (later files win) over the defaults in {@code dtm-reference.conf}. This is the one place that
+ * precedence is decided.
  *
  * <p>Every key a user gives must exist in the defaults: an unknown key is an error that names the
  * key, where it came from, and the closest known key.
@@ -140,7 +140,8 @@ public final class ConfigLoader {
   private static String closestHint(String key, Set<String> known) {
     List<String> candidates = new ArrayList<>(known);
     candidates.sort(Comparator.comparingInt(k -> editDistance(k, key)));
-    if (candidates.isEmpty() || editDistance(candidates.get(0), key) > Math.max(3, key.length() / 3)) {
+    if (candidates.isEmpty()
+        || editDistance(candidates.get(0), key) > Math.max(3, key.length() / 3)) {
       return "";
     }
     return "; did you mean '" + candidates.get(0) + "'?";

@@ -33,7 +33,12 @@ public record MaskingSettings(
   public BlockMaskGenerator generator(int gridSize) {
     int count = count(gridSize * gridSize);
     return new BlockMaskGenerator(
-        gridSize, gridSize, count, Math.min(minBlockPatches, Math.max(1, count)), 0, minAspect,
+        gridSize,
+        gridSize,
+        count,
+        Math.min(minBlockPatches, Math.max(1, count)),
+        0,
+        minAspect,
         maxAttempts);
   }
 }

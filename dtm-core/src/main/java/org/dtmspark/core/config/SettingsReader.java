@@ -5,8 +5,8 @@ import com.typesafe.config.ConfigException;
 import java.util.List;
 
 /**
- * Reads typed values under a prefix and validates them, producing messages that name the full
- * key, the value and the rule: {@code "pretrain.train.epochs must be at least 1, cannot be: 0"}.
+ * Reads typed values under a prefix and validates them, producing messages that name the full key,
+ * the value and the rule: {@code "pretrain.train.epochs must be at least 1, cannot be: 0"}.
  */
 public final class SettingsReader {
   private final Config config;

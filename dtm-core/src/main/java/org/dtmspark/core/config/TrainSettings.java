@@ -13,7 +13,9 @@ public record TrainSettings(
         r.intAtLeast("checkpoint-every-steps", 0));
   }
 
-  /** Optimizer steps in one epoch of {@code datasetSize} images (the last partial batch is dropped). */
+  /**
+   * Optimizer steps in one epoch of {@code datasetSize} images (the last partial batch is dropped).
+   */
   public long stepsPerEpoch(long datasetSize) {
     long steps = datasetSize / batchSize;
     if (steps == 0) {

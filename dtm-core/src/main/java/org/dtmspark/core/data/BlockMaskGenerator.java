@@ -14,9 +14,9 @@ import java.util.SplittableRandom;
  * and at most {@code maxPatches} new patches. A final fix-up masks or unmasks single patches chosen
  * uniformly without replacement so that exactly {@code numMasked} patches are masked.
  *
- * <p>Rounding follows Python's {@code round} (half to even), as in the reference code. Every
- * random draw comes from the {@link SplittableRandom} passed in, so a seed reproduces a mask.
- * Instances are immutable and thread-safe.
+ * <p>Rounding follows Python's {@code round} (half to even), as in the reference code. Every random
+ * draw comes from the {@link SplittableRandom} passed in, so a seed reproduces a mask. Instances
+ * are immutable and thread-safe.
  */
 public final class BlockMaskGenerator {
   /** Smallest block in patches used by {@link #forRatio} and the BEiT v2 recipe. */

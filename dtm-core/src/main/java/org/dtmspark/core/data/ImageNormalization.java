@@ -81,6 +81,10 @@ public record ImageNormalization(float[] mean, float[] std) {
 
   @Override
   public String toString() {
-    return "ImageNormalization[mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + "]";
+    return "ImageNormalization[mean="
+        + Arrays.toString(mean)
+        + ", std="
+        + Arrays.toString(std)
+        + "]";
   }
 }

@@ -62,8 +62,7 @@ public record RgbImage(int width, int height, float[] pixels) {
     int plane = w * h;
     float[] px = new float[3 * plane];
     ColorModel cm = image.getColorModel();
-    if (cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY
-        && !(cm instanceof IndexColorModel)) {
+    if (cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(cm instanceof IndexColorModel)) {
       // Read raw gray samples: BufferedImage.getRGB would convert linear gray to sRGB.
       Raster raster = image.getRaster();
       float max = (1 << cm.getComponentSize(0)) - 1;

@@ -19,8 +19,8 @@ import java.util.List;
  * <p><b>Colour jitter</b> follows torchvision's functional ops on float images, applied in {@link
  * ViewParams#jitterOrder()} order, each with {@code blend(img, other, f) = clamp(f * img + (1 - f)
  * * other, 0, 1)}: brightness blends with 0; contrast with the mean over the whole (current) image
- * of the grayscale {@code 0.299 R + 0.587 G + 0.114 B}; saturation with the per-pixel grayscale.
- * A factor of exactly 1 is the identity and is skipped.
+ * of the grayscale {@code 0.299 R + 0.587 G + 0.114 B}; saturation with the per-pixel grayscale. A
+ * factor of exactly 1 is the identity and is skipped.
  *
  * <p>Pure Java, no per-pixel allocation; resampling weights are computed once per call and axis.
  */
@@ -73,8 +73,7 @@ public final class ViewRenderer {
     return out;
   }
 
-  private static void renderInto(
-      RgbImage src, ViewParams view, int size, float[] out, int offset) {
+  private static void renderInto(RgbImage src, ViewParams view, int size, float[] out, int offset) {
     view.requireFitsIn(src.width(), src.height());
     resize(src, view, size, out, offset);
     for (int i = 0; i < 3; i++) {

@@ -9,15 +9,15 @@ import java.util.SplittableRandom;
  * SplittableRandom} in exactly this order, so that a seed determines the view:
  *
  * <ol>
- *   <li>Random resized crop ({@code RandomResizedCrop.get_params}), up to 10 attempts. Each
- *       attempt draws {@code nextDouble()} for the scale ({@code targetArea = area * U(minScale,
+ *   <li>Random resized crop ({@code RandomResizedCrop.get_params}), up to 10 attempts. Each attempt
+ *       draws {@code nextDouble()} for the scale ({@code targetArea = area * U(minScale,
  *       maxScale)}) and then {@code nextDouble()} for the log aspect ratio ({@code U(ln minRatio,
  *       ln maxRatio)}); {@code w = round(sqrt(targetArea * ratio))}, {@code h =
  *       round(sqrt(targetArea / ratio))} with Python rounding (half to even). An attempt with
  *       {@code 0 < w <= width} and {@code 0 < h <= height} is accepted and draws {@code
  *       nextInt(height - h + 1)} for the top edge, then {@code nextInt(width - w + 1)} for the left
- *       edge. When no attempt is accepted the crop is the central one with the image's aspect
- *       ratio clamped to {@code [minRatio, maxRatio]} (no further draws); a side rounded to 0 there
+ *       edge. When no attempt is accepted the crop is the central one with the image's aspect ratio
+ *       clamped to {@code [minRatio, maxRatio]} (no further draws); a side rounded to 0 there
  *       becomes 1.
  *   <li>Horizontal flip: one {@code nextDouble()}, flipped when it is below {@code flipProbability}
  *       (drawn even when the probability is 0 or 1).

@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a frozen encoder over a dataset and keeps one vector per image: the mean of the final
- * patch tokens (CLS excluded), the representation BEiT-style linear probes use.
+ * Runs a frozen encoder over a dataset and keeps one vector per image: the mean of the final patch
+ * tokens (CLS excluded), the representation BEiT-style linear probes use.
  */
 public final class FeatureExtractor {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureExtractor.class);
@@ -29,8 +29,8 @@ public final class FeatureExtractor {
   private FeatureExtractor() {}
 
   /**
-   * Extracts features of every image of {@code data}, each rendered whole (no augmentation) at
-   * the model's resolution.
+   * Extracts features of every image of {@code data}, each rendered whole (no augmentation) at the
+   * model's resolution.
    */
   public static Features extract(
       VisionTransformer model, ImageDataset data, int batchSize, ImageNormalization norm) {

@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Linear probe: a softmax classifier trained on frozen features.
  *
- * <p>Features are standardised with the training split's per-dimension mean and standard
- * deviation (the parameter-free batch norm of MAE's probe); the classifier is trained with AdamW
- * on mini-batches in a seeded order, with a cosine learning-rate decay.
+ * <p>Features are standardised with the training split's per-dimension mean and standard deviation
+ * (the parameter-free batch norm of MAE's probe); the classifier is trained with AdamW on
+ * mini-batches in a seeded order, with a cosine learning-rate decay.
  */
 public final class LinearProbe {
   private static final Logger LOG = LoggerFactory.getLogger(LinearProbe.class);
@@ -127,5 +127,4 @@ public final class LinearProbe {
     NDArray target = oneHot.toType(logp.getDataType(), false).mul(1 - smoothing).add(smoothing / k);
     return target.mul(logp).sum(new int[] {1}).neg().mean();
   }
-
 }

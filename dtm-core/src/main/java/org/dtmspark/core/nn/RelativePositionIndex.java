@@ -5,10 +5,10 @@ package org.dtmspark.core.nn;
  *
  * <p>A relative position bias table has {@link #tableSize} rows: one per relative offset {@code
  * (dy, dx)} with {@code dy} in {@code [-(wh-1), wh-1]} and {@code dx} in {@code [-(ww-1), ww-1]},
- * row {@code (dy + wh - 1) * (2 ww - 1) + (dx + ww - 1)}, followed by three rows for the CLS
- * token: {@code T-3} for CLS (query) to a patch (key), {@code T-2} for a patch to CLS, {@code T-1}
- * for CLS to itself. Token 0 is CLS, token {@code 1 + y * ww + x} is the patch at row y, column x;
- * {@code dy = y_query - y_key}, {@code dx = x_query - x_key}.
+ * row {@code (dy + wh - 1) * (2 ww - 1) + (dx + ww - 1)}, followed by three rows for the CLS token:
+ * {@code T-3} for CLS (query) to a patch (key), {@code T-2} for a patch to CLS, {@code T-1} for CLS
+ * to itself. Token 0 is CLS, token {@code 1 + y * ww + x} is the patch at row y, column x; {@code
+ * dy = y_query - y_key}, {@code dx = x_query - x_key}.
  */
 public final class RelativePositionIndex {
   private RelativePositionIndex() {}

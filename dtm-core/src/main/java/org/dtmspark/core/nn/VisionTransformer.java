@@ -22,12 +22,12 @@ import java.util.SplittableRandom;
  * {@link Parameters}.
  *
  * <p>There are no DJL blocks: parameters carry timm/BEiT v2 names ({@link #parameterShapes}), the
- * forward pass is a sequence of NDArray operations, gradients come from DJL's gradient collector
- * on the parameters (after {@link Parameters#requireGradients()}), and the optimizer updates them
- * by name.
+ * forward pass is a sequence of NDArray operations, gradients come from DJL's gradient collector on
+ * the parameters (after {@link Parameters#requireGradients()}), and the optimizer updates them by
+ * name.
  *
- * <p>Architecture (notation: B batch, C channels, p patch size, N = (imageSize/p)^2 patch tokens,
- * T = N + 1 tokens with CLS, D embedding dimension, H heads, h = D / H head dimension):
+ * <p>Architecture (notation: B batch, C channels, p patch size, N = (imageSize/p)^2 patch tokens, T
+ * = N + 1 tokens with CLS, D embedding dimension, H heads, h = D / H head dimension):
  *
  * <ul>
  *   <li>patch embedding: a p x p convolution with stride p and bias, computed as a matrix product
@@ -38,9 +38,9 @@ import java.util.SplittableRandom;
  *       pretraining, positions enter only through relative position biases (one table per block
  *       and/or one shared by all blocks);
  *   <li>pre-norm blocks, LayerNorm eps 1e-6: {@code x += drop_path(gamma_1 * attn(norm1(x)))},
- *       {@code x += drop_path(gamma_2 * mlp(norm2(x)))}; attention with q and v biases and a k
- *       bias fixed at zero, scale {@code h^-0.5}; MLP {@code fc2(GELU(fc1(x)))} with the exact
- *       (erf) GELU; no dropout;
+ *       {@code x += drop_path(gamma_2 * mlp(norm2(x)))}; attention with q and v biases and a k bias
+ *       fixed at zero, scale {@code h^-0.5}; MLP {@code fc2(GELU(fc1(x)))} with the exact (erf)
+ *       GELU; no dropout;
  *   <li>final {@code norm}; heads: {@code lm_head} on every patch token (pretraining), or mean
  *       pooling of the patch tokens, {@code fc_norm} and {@code head} (classification).
  * </ul>
@@ -82,6 +82,7 @@ public final class VisionTransformer implements AutoCloseable {
   private final NDManager cacheManager;
   private final BlockNames[] blocks;
   private final double[] dropPathRates;
+
   /**
    * {@code [H, T*T]} int64: entry (head, q*T + k) is the flat position of row index(q, k), column
    * head in a {@code [tableSize, H]} bias table; null without relative position bias.
@@ -155,9 +156,9 @@ public final class VisionTransformer implements AutoCloseable {
   /**
    * Wraps existing parameters, which this model then owns (closing the model closes them).
    *
-   * @throws IllegalArgumentException naming every missing, unexpected or wrong-shape parameter
-   *     when {@code params} are not exactly those of {@link #parameterShapes}{@code (config)}; a
-   *     head must be present exactly when the config has it
+   * @throws IllegalArgumentException naming every missing, unexpected or wrong-shape parameter when
+   *     {@code params} are not exactly those of {@link #parameterShapes}{@code (config)}; a head
+   *     must be present exactly when the config has it
    */
   public static VisionTransformer fromParameters(VitConfig config, Parameters params) {
     Map<String, Shape> expected = parameterShapes(config);
@@ -436,8 +437,8 @@ public final class VisionTransformer implements AutoCloseable {
   }
 
   /**
-   * Patch embedding, the exact equivalent of {@code Conv2d(C, D, kernel p, stride p)} flattened
-   * to tokens.
+   * Patch embedding, the exact equivalent of {@code Conv2d(C, D, kernel p, stride p)} flattened to
+   * tokens.
    *
    * @param images {@code [B, C, H, W]}
    * @return {@code [B, N, D]}, token n from the patch at row {@code n / gridSize}, column {@code n
@@ -564,8 +565,7 @@ public final class VisionTransformer implements AutoCloseable {
   }
 
   /** {@code branch} with each sample kept (scaled by 1/keep) or zeroed. */
-  private static NDArray dropPath(
-      NDManager m, NDArray branch, double rate, SplittableRandom rng) {
+  private static NDArray dropPath(NDManager m, NDArray branch, double rate, SplittableRandom rng) {
     int b = Math.toIntExact(branch.getShape().get(0));
     double keep = 1 - rate;
     float[] scale = new float[b];
@@ -583,11 +583,7 @@ public final class VisionTransformer implements AutoCloseable {
   /** LayerNorm over the last axis, eps 1e-6. */
   private NDArray layerNorm(NDArray x, String weight, String bias) {
     return LayerNorm.layerNorm(
-            x,
-            new Shape(config.embedDim()),
-            params.get(weight),
-            params.get(bias),
-            LAYER_NORM_EPS)
+            x, new Shape(config.embedDim()), params.get(weight), params.get(bias), LAYER_NORM_EPS)
         .singletonOrThrow();
   }
 

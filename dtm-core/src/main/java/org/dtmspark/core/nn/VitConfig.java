@@ -55,10 +55,7 @@ public record VitConfig(
     requirePositive("mlpDim", mlpDim);
     if (imageSize % patchSize != 0) {
       throw new IllegalArgumentException(
-          "imageSize must be a multiple of patchSize "
-              + patchSize
-              + ", cannot be: "
-              + imageSize);
+          "imageSize must be a multiple of patchSize " + patchSize + ", cannot be: " + imageSize);
     }
     if (embedDim % numHeads != 0) {
       throw new IllegalArgumentException(
@@ -89,8 +86,8 @@ public record VitConfig(
   }
 
   /**
-   * A size of paper Table 12 (or {@code tiny}) with relative position bias per block and shared,
-   * no heads and no drop path.
+   * A size of paper Table 12 (or {@code tiny}) with relative position bias per block and shared, no
+   * heads and no drop path.
    *
    * <table>
    *   <caption>Presets</caption>

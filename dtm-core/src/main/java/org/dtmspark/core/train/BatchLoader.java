@@ -16,11 +16,11 @@ import org.dtmspark.core.data.ViewSampler;
 /**
  * Prepares training batches on a background thread while the device trains on the previous one.
  *
- * <p>The plan is pure: step {@code s} belongs to epoch {@code s / stepsPerEpoch}; every epoch
- * reads the dataset in the order of a permutation seeded by {@code (seed, "order", epoch)}, and
- * the batch of step {@code s} is its slice {@code [(s mod stepsPerEpoch) * B, ... + B)}. Views
- * come from {@code (seed, "view", s)} and masks from {@code (seed, "mask", s)}, so any step can be
- * reproduced alone (resume, replay).
+ * <p>The plan is pure: step {@code s} belongs to epoch {@code s / stepsPerEpoch}; every epoch reads
+ * the dataset in the order of a permutation seeded by {@code (seed, "order", epoch)}, and the batch
+ * of step {@code s} is its slice {@code [(s mod stepsPerEpoch) * B, ... + B)}. Views come from
+ * {@code (seed, "view", s)} and masks from {@code (seed, "mask", s)}, so any step can be reproduced
+ * alone (resume, replay).
  */
 public final class BatchLoader implements AutoCloseable {
   private static final Batch END = new Batch(-1, new int[0], new int[0], null, null, List.of());
@@ -62,8 +62,7 @@ public final class BatchLoader implements AutoCloseable {
     this.seed = seed;
     this.stepsPerEpoch = stepsPerEpoch;
     this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
-    this.worker =
-        new Thread(() -> produce(firstStep, endStep), "dtm-batch-loader");
+    this.worker = new Thread(() -> produce(firstStep, endStep), "dtm-batch-loader");
     worker.setDaemon(true);
     worker.start();
   }
@@ -95,7 +94,8 @@ public final class BatchLoader implements AutoCloseable {
               : sampler.sample(image.width(), image.height(), viewRng));
     }
     float[] pixels = ViewRenderer.renderBatch(images, views, viewSize);
-    float[] mask = masks == null ? null : masks.sampleBatch(batchSize, Seeds.rng(seed, "mask", step));
+    float[] mask =
+        masks == null ? null : masks.sampleBatch(batchSize, Seeds.rng(seed, "mask", step));
     return new Batch(step, indices, labels, pixels, mask, List.copyOf(views));
   }
 

@@ -3,6 +3,8 @@ package org.dtmspark.core.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.morph.DtmLoss;
@@ -10,6 +12,7 @@ import org.dtmspark.core.morph.MorphSchedule;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.GradientClipping;
+import org.dtmspark.core.optim.NonFiniteGradientException;
 
 /**
  * One DTM optimizer step on given targets: masked student forward, DTM loss, backward, global-norm
@@ -62,11 +65,35 @@ public final class DtmStep {
       gc.backward(value);
     }
     Map<String, NDArray> grads = student.parameters().gradients();
-    double norm = GradientClipping.clipByGlobalNorm(grads.values(), clipGrad);
+    double norm;
+    try {
+      norm = GradientClipping.clipByGlobalNorm(grads.values(), clipGrad);
+    } catch (NonFiniteGradientException e) {
+      throw new IllegalStateException(
+          "Non-finite gradient (loss "
+              + value.getFloat()
+              + ", morphing "
+              + schedule
+              + ") in "
+              + nonFinite(grads),
+          e);
+    }
     optimizer.step(student.parameters(), grads, lr);
     for (NDArray g : grads.values()) {
       g.subi(g);
     }
     return new Stats(value.getFloat(), norm, schedule);
+  }
+
+  /** Names of the parameters whose gradient holds a NaN or an infinity (the first few). */
+  private static List<String> nonFinite(Map<String, NDArray> grads) {
+    List<String> names = new ArrayList<>();
+    for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+      NDArray g = e.getValue();
+      if (g.isNaN().any().getBoolean() || g.isInfinite().any().getBoolean()) {
+        names.add(e.getKey());
+      }
+    }
+    return names.size() > 8 ? names.subList(0, 8) : names;
   }
 }

@@ -80,8 +80,16 @@ public final class Finetuner {
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
               new BatchLoader(
-                  train, views, null, batch, config.imageSize(), settings.seed(), stepsPerEpoch,
-                  0, endStep, 2)) {
+                  train,
+                  views,
+                  null,
+                  batch,
+                  config.imageSize(),
+                  settings.seed(),
+                  stepsPerEpoch,
+                  0,
+                  endStep,
+                  2)) {
         params.requireGradients();
         LOG.info(
             "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",
@@ -168,7 +176,8 @@ public final class Finetuner {
           String name = "blocks." + i + ".attn.relative_position_bias_table";
           to.replace(name, to.get(name).add(shared));
         }
-        LOG.info("Folded the shared relative position bias into the {} block tables", target.depth());
+        LOG.info(
+            "Folded the shared relative position bias into the {} block tables", target.depth());
       }
       LOG.info("Initialised {} encoder tensors from {}", copied, checkpoint);
     }
@@ -186,13 +195,15 @@ public final class Finetuner {
     try (NDScope scope = new NDScope();
         NDManager m = model.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray x = ImageNormalization.IMAGENET.apply(m.create(b.pixels(), new Shape(b.size(), 3, s, s)));
+      NDArray x =
+          ImageNormalization.IMAGENET.apply(m.create(b.pixels(), new Shape(b.size(), 3, s, s)));
       NDArray y = m.create(b.labels());
       NDArray loss;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray logits =
             model.classify(
-                model.forwardFeatures(x, null, true, Seeds.rng(settings.seed(), "drop-path", step)));
+                model.forwardFeatures(
+                    x, null, true, Seeds.rng(settings.seed(), "drop-path", step)));
         loss = LinearProbe.crossEntropy(logits, y, settings.labelSmoothing());
         gc.backward(loss);
       }

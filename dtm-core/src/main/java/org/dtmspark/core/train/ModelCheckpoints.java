@@ -47,7 +47,10 @@ public final class ModelCheckpoints {
    * @param optimizer optimizer state file, when present
    */
   public record Loaded(
-      VisionTransformer model, long step, CheckpointMeta meta, Optional<SafeTensorsFile> optimizer) {
+      VisionTransformer model,
+      long step,
+      CheckpointMeta meta,
+      Optional<SafeTensorsFile> optimizer) {
     /** Restores AdamW moments and step count; fails when the checkpoint has none. */
     public void restoreOptimizer(AdamW adamW) {
       SafeTensorsFile file =

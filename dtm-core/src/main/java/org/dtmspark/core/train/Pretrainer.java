@@ -99,7 +99,8 @@ public final class Pretrainer {
       VisionTransformer student =
           loaded != null
               ? loaded.model()
-              : VisionTransformer.initialize(config, manager, Seeds.derive(settings.seed(), "init"));
+              : VisionTransformer.initialize(
+                  config, manager, Seeds.derive(settings.seed(), "init"));
       if (!student.config().equals(config)) {
         throw new ConfigError(
             "Checkpoint "
@@ -111,13 +112,22 @@ public final class Pretrainer {
       }
       long startStep = loaded != null ? loaded.step() : 0;
       var params = student.parameters();
-      ParameterGroups groups = ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+      ParameterGroups groups =
+          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
               new BatchLoader(
-                  data, views, masks, batch, config.imageSize(), settings.seed(), stepsPerEpoch,
-                  startStep, endStep, 2)) {
+                  data,
+                  views,
+                  masks,
+                  batch,
+                  config.imageSize(),
+                  settings.seed(),
+                  stepsPerEpoch,
+                  startStep,
+                  endStep,
+                  2)) {
         if (loaded != null) {
           loaded.restoreOptimizer(optimizer);
         }
@@ -167,8 +177,14 @@ public final class Pretrainer {
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
             ModelCheckpoints.save(
-                checkpoints.resolve("step-" + done), student, optimizer, done, stepsPerEpoch,
-                settings, data.id(), "dtm-student");
+                checkpoints.resolve("step-" + done),
+                student,
+                optimizer,
+                done,
+                stepsPerEpoch,
+                settings,
+                data.id(),
+                "dtm-student");
           }
         }
         progress.finish();

@@ -7,10 +7,10 @@ import java.util.SplittableRandom;
  * Derives independent random streams from the one configured seed.
  *
  * <p>Every draw in training comes from {@code rng(seed, purpose, indices...)}: the purpose names
- * what is drawn ({@code "init"}, {@code "order"}, {@code "view"}, {@code "mask"}, {@code
- * "morph"}, {@code "drop-path"}) and the indices say where (epoch, step, rank). A stream depends
- * only on these values, never on what was drawn before, so a run resumed at step {@code s} draws
- * exactly what the uninterrupted run drew at step {@code s}.
+ * what is drawn ({@code "init"}, {@code "order"}, {@code "view"}, {@code "mask"}, {@code "morph"},
+ * {@code "drop-path"}) and the indices say where (epoch, step, rank). A stream depends only on
+ * these values, never on what was drawn before, so a run resumed at step {@code s} draws exactly
+ * what the uninterrupted run drew at step {@code s}.
  */
 public final class Seeds {
   private Seeds() {}

@@ -20,8 +20,7 @@ class ConfigLoaderTest {
   void defaultsReproduceThePaperRecipe() {
     PretrainSettings p = PretrainSettings.from(ConfigLoader.load(List.of(), List.of()));
     assertThat(p.seed()).isZero();
-    assertThat(p.model())
-        .isEqualTo(new ModelSettings("base", 224, 16, 0, 0, 0, 0, -1, true, true));
+    assertThat(p.model()).isEqualTo(new ModelSettings("base", 224, 16, 0, 0, 0, 0, -1, true, true));
     assertThat(p.teacher()).isEqualTo(new TeacherSettings("", "teacher", true));
     assertThat(p.masking()).isEqualTo(new MaskingSettings(75, 0, 16, 0.3, 10));
     assertThat(p.augment())
@@ -29,8 +28,7 @@ class ConfigLoaderTest {
     assertThat(p.morph())
         .isEqualTo(new MorphSettings(true, 2, 196, 14, true, Distance.COSINE, 2.0, false));
     assertThat(p.optim())
-        .isEqualTo(
-            new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
+        .isEqualTo(new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
     assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 0, 10, 1000));
     // Peak lr of the reference code: 1.5e-3 * sqrt(1024 / 2048).
     assertThat(p.optim().peakLr(1024)).isCloseTo(1.5e-3 * Math.sqrt(0.5), within());
@@ -124,7 +122,8 @@ class ConfigLoaderTest {
   void maskingCountThatDoesNotFitTheGridIsAnError() {
     PretrainSettings p = pretrain("model.image-size=28", "model.patch-size=4");
     assertThatThrownBy(() -> p.masking().count(49))
-        .hasMessageContaining("pretrain.masking.num-masked must be at most the number of patches (49)")
+        .hasMessageContaining(
+            "pretrain.masking.num-masked must be at most the number of patches (49)")
         .hasMessageContaining("cannot be: 75");
     assertThat(pretrain("pretrain.masking.ratio=0.4").masking().count(49)).isEqualTo(20);
   }

@@ -55,7 +55,6 @@ class ViewParamsTest {
     assertThatThrownBy(() -> new ViewParams(0, 0, 1, 1, false, 1f, 1f, 1f, new int[] {0, 0, 2}))
         .hasMessage("Jitter order must be a permutation of [0, 1, 2], cannot be: [0, 0, 2]");
     assertThatThrownBy(() -> ViewParams.fullImage(4, 4).requireFitsIn(3, 4))
-        .hasMessage(
-            "Crop box (x=0, y=0, width=4, height=4) must lie inside the 3 x 4 image");
+        .hasMessage("Crop box (x=0, y=0, width=4, height=4) must lie inside the 3 x 4 image");
   }
 }

@@ -51,10 +51,20 @@ class LinearProbeTest {
         values[i * d + j] = (float) rng.nextGaussian();
       }
     }
-    Features train = new Features(n / 2, d, java.util.Arrays.copyOf(values, n / 2 * d),
-        java.util.Arrays.copyOf(labels, n / 2), 4);
-    Features val = new Features(n / 2, d, java.util.Arrays.copyOfRange(values, n / 2 * d, n * d),
-        java.util.Arrays.copyOfRange(labels, n / 2, n), 4);
+    Features train =
+        new Features(
+            n / 2,
+            d,
+            java.util.Arrays.copyOf(values, n / 2 * d),
+            java.util.Arrays.copyOf(labels, n / 2),
+            4);
+    Features val =
+        new Features(
+            n / 2,
+            d,
+            java.util.Arrays.copyOfRange(values, n / 2 * d, n * d),
+            java.util.Arrays.copyOfRange(labels, n / 2, n),
+            4);
     ProbeResult r = new LinearProbe(new ProbeSettings(0, 10, 64, 1e-2, 1e-4)).run(train, val);
     // 400 draws at chance 0.25: four standard deviations is about 0.09.
     assertThat(r.valTop1()).isBetween(0.16, 0.34);

@@ -36,9 +36,12 @@ class MetricsLogTest {
     }
     List<Map<String, Object>> back = MetricsLog.read(file);
     assertThat(back).hasSize(2);
-    assertThat(back.get(0)).containsExactly(
-        Map.entry("step", 1), Map.entry("loss", 0.75), Map.entry("lr", 0.0015),
-        Map.entry("phase", "train"));
+    assertThat(back.get(0))
+        .containsExactly(
+            Map.entry("step", 1),
+            Map.entry("loss", 0.75),
+            Map.entry("lr", 0.0015),
+            Map.entry("phase", "train"));
     assertThat(back.get(1).get("tags")).isEqualTo(List.of("a", "b"));
     assertThat(back.get(1).get("ok")).isEqualTo(true);
   }

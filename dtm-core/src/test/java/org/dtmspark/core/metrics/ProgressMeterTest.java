@@ -90,7 +90,8 @@ class ProgressMeterTest {
     lines.clear();
     advanceSeconds(0.5);
     meter.finish();
-    assertThat(lines).containsExactly("shard: finished 1000/1000 in 00:01:05 rate 15.38/s rejects=4");
+    assertThat(lines)
+        .containsExactly("shard: finished 1000/1000 in 00:01:05 rate 15.38/s rejects=4");
   }
 
   @Test

@@ -5,8 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A plain-Java, double-precision, one-image-at-a-time BEiT v2 ViT used as the independent
- * reference for {@link VisionTransformer}. Written for clarity, not speed.
+ * A plain-Java, double-precision, one-image-at-a-time BEiT v2 ViT used as the independent reference
+ * for {@link VisionTransformer}. Written for clarity, not speed.
  */
 final class ReferenceVit {
   private final VitConfig c;

@@ -114,8 +114,7 @@ class VisionTransformerGoldenTest {
       NpyArray mask = npy("mask.npy");
       assertThat(mask.data()).contains(0f, 1f);
       NDArray features =
-          vit.forwardFeatures(
-              array(manager, npy("images.npy")), array(manager, mask), false, null);
+          vit.forwardFeatures(array(manager, npy("images.npy")), array(manager, mask), false, null);
       assertMatches(features, npy("features.npy"));
     }
   }

@@ -120,9 +120,7 @@ class VisionTransformerTest {
           reference.predictTokens(expected[0]), reference.predictTokens(expected[1])
         };
         assertClose(model.predictTokens(features).toFloatArray(), flatten(tokens), 1e-4);
-        double[][][] logits = {
-          {reference.classify(expected[0]), reference.classify(expected[1])}
-        };
+        double[][][] logits = {{reference.classify(expected[0]), reference.classify(expected[1])}};
         assertClose(model.classify(features).toFloatArray(), flatten(logits), 1e-4);
       }
     }
@@ -243,8 +241,7 @@ class VisionTransformerTest {
 
   @Test
   void initialisationFollowsBeitV2() {
-    VitConfig config =
-        new VitConfig("init", 32, 16, 3, 64, 3, 4, 256, 0.1, true, true, 32, 10, 0);
+    VitConfig config = new VitConfig("init", 32, 16, 3, 64, 3, 4, 256, 0.1, true, true, 32, 10, 0);
     try (NDManager m = NDManager.newBaseManager();
         VisionTransformer model = VisionTransformer.initialize(config, m, 5)) {
       Parameters p = model.parameters();
@@ -270,8 +267,12 @@ class VisionTransformerTest {
         assertThat(p.get("blocks." + i + ".norm1.weight").toFloatArray()).containsOnly(1f);
         for (String zero :
             new String[] {
-              "attn.q_bias", "attn.v_bias", "attn.relative_position_bias_table", "attn.proj.bias",
-              "mlp.fc1.bias", "norm2.bias"
+              "attn.q_bias",
+              "attn.v_bias",
+              "attn.relative_position_bias_table",
+              "attn.proj.bias",
+              "mlp.fc1.bias",
+              "norm2.bias"
             }) {
           assertThat(p.get("blocks." + i + "." + zero).toFloatArray()).as(zero).containsOnly(0f);
         }
@@ -472,8 +473,7 @@ class VisionTransformerTest {
    */
   @Test
   void dropPathDropsWholeResidualBranchesPerSample() {
-    VitConfig config =
-        new VitConfig("dp", 12, 4, 2, 8, 2, 2, 12, 0.5, true, true, 0, 0, 0.5);
+    VitConfig config = new VitConfig("dp", 12, 4, 2, 8, 2, 2, 12, 0.5, true, true, 0, 0, 0.5);
     int batch = 8;
     SplittableRandom decisions = new SplittableRandom(77);
     boolean[] keepAttn = new boolean[batch];
@@ -525,8 +525,7 @@ class VisionTransformerTest {
       NDArray x = m.linspace(-5f, 5f, 101);
       NDArray exact = x.mul(0.5).mul(x.div(Math.sqrt(2)).erf().add(1));
       NDArray tanhForm =
-          x.mul(0.5)
-              .mul(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+          x.mul(0.5).mul(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
       NDArray gelu = VisionTransformer.gelu(x);
       assertThat(maxAbsDiff(gelu, exact)).isLessThan(1e-6f);
       // The tanh approximation is measurably different, so the check above can tell them apart.

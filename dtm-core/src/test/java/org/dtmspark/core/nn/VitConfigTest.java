@@ -9,7 +9,19 @@ class VitConfigTest {
   private static VitConfig config(
       int imageSize, int patchSize, int embedDim, int heads, double layerScale, double dropPath) {
     return new VitConfig(
-        "t", imageSize, patchSize, 3, embedDim, 2, heads, 64, layerScale, true, true, 0, 0,
+        "t",
+        imageSize,
+        patchSize,
+        3,
+        embedDim,
+        2,
+        heads,
+        64,
+        layerScale,
+        true,
+        true,
+        0,
+        0,
         dropPath);
   }
 
@@ -20,8 +32,7 @@ class VitConfigTest {
     VitConfig base = VitConfig.preset("base", 224, 16);
     VitConfig large = VitConfig.preset("large", 224, 16);
     assertThat(tiny)
-        .isEqualTo(
-            new VitConfig("tiny", 224, 16, 3, 192, 4, 3, 768, 0.1, true, true, 0, 0, 0.0));
+        .isEqualTo(new VitConfig("tiny", 224, 16, 3, 192, 4, 3, 768, 0.1, true, true, 0, 0, 0.0));
     assertThat(small)
         .isEqualTo(
             new VitConfig("small", 224, 16, 3, 384, 12, 6, 1536, 0.1, true, true, 0, 0, 0.0));
@@ -81,8 +92,7 @@ class VitConfigTest {
     assertThatThrownBy(() -> config(32, 0, 64, 2, 0.1, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("patchSize must be at least 1, cannot be: 0");
-    assertThatThrownBy(
-            () -> new VitConfig("t", 32, 16, 3, 64, 0, 2, 64, 0.1, true, true, 0, 0, 0))
+    assertThatThrownBy(() -> new VitConfig("t", 32, 16, 3, 64, 0, 2, 64, 0.1, true, true, 0, 0, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("depth must be at least 1, cannot be: 0");
   }
@@ -120,8 +130,7 @@ class VitConfigTest {
 
   @Test
   void nameMustNotBeBlank() {
-    assertThatThrownBy(
-            () -> new VitConfig(" ", 32, 16, 3, 64, 2, 2, 64, 0.1, true, true, 0, 0, 0))
+    assertThatThrownBy(() -> new VitConfig(" ", 32, 16, 3, 64, 2, 2, 64, 0.1, true, true, 0, 0, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Model name must not be blank, cannot be:  ");
   }

@@ -59,7 +59,8 @@ class PretrainerTest {
     SyntheticImages data = new SyntheticImages(16, 16, 4, 1);
     try (NDManager m = NDManager.newBaseManager();
         Teacher t = teacher(m)) {
-      PretrainResult r = new Pretrainer(settings()).run(data, t, dir.resolve("run"), Optional.empty());
+      PretrainResult r =
+          new Pretrainer(settings()).run(data, t, dir.resolve("run"), Optional.empty());
       assertThat(r.stepsRun()).isEqualTo(8);
       assertThat(r.finalStep()).isEqualTo(8);
       assertThat(r.finalLoss()).isFinite().isPositive();
@@ -106,7 +107,8 @@ class PretrainerTest {
           assertThat(x.sub(y).abs().max().getFloat()).as(name).isLessThan(2e-5f);
         }
       }
-      assertThat(resumed.finalLoss()).isCloseTo(full.finalLoss(), org.assertj.core.data.Offset.offset(1e-5));
+      assertThat(resumed.finalLoss())
+          .isCloseTo(full.finalLoss(), org.assertj.core.data.Offset.offset(1e-5));
     }
   }
 

@@ -5,8 +5,8 @@ import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.RgbImage;
 
 /**
- * A deterministic in-memory dataset for machinery tests: class {@code c} images are noise around
- * a class-specific brightness pattern, so a model can learn something from them.
+ * A deterministic in-memory dataset for machinery tests: class {@code c} images are noise around a
+ * class-specific brightness pattern, so a model can learn something from them.
  */
 final class SyntheticImages implements ImageDataset {
   private final RgbImage[] images;
