@@ -15,6 +15,7 @@ import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.DtmLossConfig;
 import org.dtmspark.core.morph.MorphSchedule;
 import org.dtmspark.core.morph.MorphScheduleSampler;
+import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.nn.VitFlops;
@@ -173,9 +174,9 @@ public final class StepBenchmark {
     try (NDScope scope = new NDScope();
         NDManager m = manager.newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray px = m.create(pixels, new Shape(b, 3, c.imageSize(), c.imageSize()));
-      NDArray mk = m.create(mask, new Shape(b, c.numPatches()));
-      NDArray tg = m.create(targets, new Shape(b, c.numPatches(), c.tokenHeadDim()));
+      NDArray px = Tensors.fromHost(m, pixels, new Shape(b, 3, c.imageSize(), c.imageSize()));
+      NDArray mk = Tensors.fromHost(m, mask, new Shape(b, c.numPatches()));
+      NDArray tg = Tensors.fromHost(m, targets, new Shape(b, c.numPatches(), c.tokenHeadDim()));
       long start = System.nanoTime();
       step.run(px, mk, tg, schedule, 1e-4);
       return (System.nanoTime() - start) / 1e9;

@@ -3,6 +3,7 @@ package org.dtmspark.core.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import org.dtmspark.core.nn.Tensors;
 
 /**
  * Per-channel mean and standard deviation applied to pixels in [0, 1].
@@ -62,8 +63,8 @@ public record ImageNormalization(float[] mean, float[] std) {
       throw new IllegalArgumentException(
           "Expected " + mean.length + " channels, got shape " + pixels.getShape());
     }
-    NDArray m = pixels.getManager().create(mean, new Shape(1, c, 1, 1));
-    NDArray s = pixels.getManager().create(std, new Shape(1, c, 1, 1));
+    NDArray m = Tensors.fromHost(pixels.getManager(), mean, new Shape(1, c, 1, 1));
+    NDArray s = Tensors.fromHost(pixels.getManager(), std, new Shape(1, c, 1, 1));
     return pixels.sub(m).div(s);
   }
 

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
+import org.dtmspark.core.nn.Tensors;
 
 /**
  * A tensor as it is stored on disk: element type, shape (row-major, C order) and the raw
@@ -108,7 +109,7 @@ public record TensorData(DType dtype, long[] shape, byte[] data) {
   public NDArray toNDArray(NDManager manager) {
     Shape djlShape = new Shape(shape);
     if (dtype == DType.BF16) {
-      return manager.create(toFloatArray(), djlShape);
+      return Tensors.fromHost(manager, toFloatArray(), djlShape);
     }
     byte[] bytes = data;
     if (ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN) {
@@ -118,7 +119,10 @@ public record TensorData(DType dtype, long[] shape, byte[] data) {
     ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).order(ByteOrder.nativeOrder());
     direct.put(bytes);
     direct.rewind();
-    return manager.create(direct, djlShape, dtype.toDjl());
+    // Copied into PyTorch-owned memory: see Tensors for why a from_blob tensor is not kept.
+    try (NDArray staged = manager.create(direct, djlShape, dtype.toDjl())) {
+      return staged.duplicate();
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import org.dtmspark.core.nn.Tensors;
 
 /**
  * The DTM loss (SPEC section 3, "Morphing matrix and loss"; paper Eq. 4 and 5).
@@ -65,13 +66,13 @@ public final class DtmLoss {
             NDArray onlineClusters = m.matMul(online).div(counts);
             NDArray targetClusters = m.matMul(v).div(counts);
             NDArray perCluster = distance(onlineClusters, targetClusters); // [B, t']
-            levelLoss = perCluster.mul(sizes).sum().div((float) (batch * numTokens));
+            levelLoss = perCluster.mul(sizes).sum().div(Tensors.scalar(scratch, batch * numTokens));
             levelLoss.attach(scratch);
           }
         }
         total = total == null ? levelLoss : total.add(levelLoss);
       }
-      NDArray loss = total.div((float) schedule.levels().size());
+      NDArray loss = total.div(Tensors.scalar(scratch, schedule.levels().size()));
       loss.attach(home);
       return loss;
     }
@@ -117,8 +118,9 @@ public final class DtmLoss {
     int[] axis = {last};
     return switch (config.distance()) {
       case COSINE -> {
-        NDArray an = a.div(a.norm(axis, true).maximum(COSINE_EPS));
-        NDArray bn = b.div(b.norm(axis, true).maximum(COSINE_EPS));
+        NDArray eps = Tensors.scalar(a.getManager(), COSINE_EPS);
+        NDArray an = a.div(a.norm(axis, true).maximum(eps));
+        NDArray bn = b.div(b.norm(axis, true).maximum(eps));
         yield an.mul(bn).sum(axis).neg().add(1f);
       }
       case L1 -> a.sub(b).abs().mean(axis);
@@ -129,7 +131,7 @@ public final class DtmLoss {
         if (beta == 0) {
           yield diff.mean(axis);
         }
-        NDArray quadratic = diff.square().mul(0.5f / beta);
+        NDArray quadratic = diff.square().mul(Tensors.scalar(a.getManager(), 0.5 / beta));
         NDArray linear = diff.sub(0.5f * beta);
         yield NDArrays.where(diff.lt(beta), quadratic, linear).mean(axis);
       }

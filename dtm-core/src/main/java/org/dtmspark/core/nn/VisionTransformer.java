@@ -109,7 +109,7 @@ public final class VisionTransformer implements AutoCloseable {
           flat[base + j] = (long) index[j] * heads + h;
         }
       }
-      this.biasIndex = cacheManager.create(flat, new Shape(heads, index.length));
+      this.biasIndex = Tensors.fromHost(cacheManager, flat, new Shape(heads, index.length));
       NDScope.unregister(biasIndex);
     } else {
       this.biasIndex = null;
@@ -144,7 +144,7 @@ public final class VisionTransformer implements AutoCloseable {
           case CONSTANT -> Arrays.fill(values, (float) spec.scale());
           case ZEROS -> {}
         }
-        params.put(spec.name(), params.manager().create(values, spec.shape()));
+        params.put(spec.name(), Tensors.fromHost(params.manager(), values, spec.shape()));
       }
       return new VisionTransformer(config, params);
     } catch (RuntimeException e) {
@@ -542,7 +542,7 @@ public final class VisionTransformer implements AutoCloseable {
             .singletonOrThrow()
             .reshape(b, t, 3, heads, hd)
             .transpose(2, 0, 3, 1, 4); // [3, B, H, T, h]
-    NDArray q = qkv.get(0).mul(1 / Math.sqrt(hd)); // [B, H, T, h]
+    NDArray q = qkv.get(0).mul(Tensors.scalar(m, 1 / Math.sqrt(hd))); // [B, H, T, h]
     NDArray k = qkv.get(1);
     NDArray v = qkv.get(2);
     NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // [B, H, T, T]
@@ -572,7 +572,8 @@ public final class VisionTransformer implements AutoCloseable {
     for (int i = 0; i < b; i++) {
       scale[i] = rng.nextDouble() < keep ? (float) (1 / keep) : 0f;
     }
-    return branch.mul(m.create(scale, new Shape(b, 1, 1)).toType(branch.getDataType(), false));
+    return branch.mul(
+        Tensors.fromHost(m, scale, new Shape(b, 1, 1)).toType(branch.getDataType(), false));
   }
 
   /** {@code x W^T + b}; x first so the result lands on x's manager. */

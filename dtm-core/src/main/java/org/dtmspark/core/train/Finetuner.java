@@ -24,6 +24,7 @@ import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.metrics.ProgressMeter;
 import org.dtmspark.core.nn.Parameters;
+import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
@@ -196,8 +197,9 @@ public final class Finetuner {
         NDManager m = model.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
       NDArray x =
-          ImageNormalization.IMAGENET.apply(m.create(b.pixels(), new Shape(b.size(), 3, s, s)));
-      NDArray y = m.create(b.labels());
+          ImageNormalization.IMAGENET.apply(
+              Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
+      NDArray y = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
       NDArray loss;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray logits =

@@ -22,6 +22,7 @@ import org.dtmspark.core.metrics.ProgressMeter;
 import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.MorphSchedule;
 import org.dtmspark.core.morph.MorphScheduleSampler;
+import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
@@ -218,8 +219,8 @@ public final class Pretrainer {
     try (NDScope scope = new NDScope();
         NDManager m = student.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray pixels = m.create(b.pixels(), new Shape(b.size(), 3, s, s));
-      NDArray mask = m.create(b.mask(), new Shape(b.size(), config.numPatches()));
+      NDArray pixels = Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
+      NDArray mask = Tensors.fromHost(m, b.mask(), new Shape(b.size(), config.numPatches()));
       NDArray targets = teacher.targets(pixels);
       return step.run(pixels, mask, targets, schedule, lr);
     }
