@@ -134,14 +134,19 @@ public final class BipartiteMorpher {
     long sizeB = t / 2;
     long kept = sizeA - merges;
 
-    // Current morphed tokens, L2-normalised; A = even positions, B = odd positions.
-    NDArray x =
-        sums.get(new NDIndex(":, :, :{}", dim))
-            .div(sums.get(new NDIndex(":, :, {}:", dim)))
-            .normalize(2, 2, NORM_EPS);
-    NDArray a = x.get(new NDIndex(":, 0::2, :"));
-    NDArray b = x.get(new NDIndex(":, 1::2, :"));
-    NDArray scores = a.matMul(b.transpose(0, 2, 1)); // [B, tA, tB]
+    // Cosine similarity of the current morphed tokens, A = even positions, B = odd positions.
+    // A token's mean and its sum point the same way, so the sums are used as they are, and the
+    // scores are divided by the outer product of the norms instead of normalising every token:
+    // the same value as F.normalize(x) @ F.normalize(y)^T with two fewer passes over [B, t, D].
+    NDArray features = sums.get(new NDIndex(":, :, :{}", dim)); // [B, t, D]
+    NDArray norms = features.norm(new int[] {2}, true).maximum(NORM_EPS); // [B, t, 1]
+    NDArray a = features.get(new NDIndex(":, 0::2, :"));
+    NDArray b = features.get(new NDIndex(":, 1::2, :"));
+    NDArray normsA = norms.get(new NDIndex(":, 0::2, :"));
+    NDArray normsB = norms.get(new NDIndex(":, 1::2, :"));
+    NDArray scores =
+        a.matMul(b.transpose(0, 2, 1))
+            .div(normsA.matMul(normsB.transpose(0, 2, 1))); // [B, tA, tB]
     if (protectFirst) {
       scores.set(new NDIndex(":, 0, :"), Float.NEGATIVE_INFINITY);
     }
