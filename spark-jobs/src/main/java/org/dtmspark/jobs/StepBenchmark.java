@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.dtmspark.core.data.BlockMaskGenerator;
+import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.DtmLossConfig;
 import org.dtmspark.core.morph.MorphSchedule;
@@ -22,6 +23,8 @@ import org.dtmspark.core.nn.VitFlops;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.AdamWConfig;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.teacher.Teacher;
+import org.dtmspark.core.teacher.VitTeacher;
 import org.dtmspark.core.train.DtmStep;
 import org.dtmspark.core.train.Seeds;
 import org.slf4j.Logger;
@@ -46,8 +49,11 @@ public final class StepBenchmark {
    * @param warmup untimed steps per variant
    * @param steps timed steps per variant
    * @param matmulSize side of the square matrices of the roofline product
+   * @param teacher architecture of a random-weight online teacher run inside every timed step (its
+   *     token head gives the targets), or null for fixed targets as from a cache
    */
-  public record Plan(VitConfig config, int batch, int warmup, int steps, int matmulSize) {}
+  public record Plan(
+      VitConfig config, int batch, int warmup, int steps, int matmulSize, VitConfig teacher) {}
 
   /**
    * Measured medians.
@@ -79,10 +85,11 @@ public final class StepBenchmark {
     /** A markdown table row: model, batch, step times, overhead, images/s, GFLOP/s, fraction. */
     public String markdownRow() {
       return String.format(
-          "| %s %d/%d | %d | %.3f s | %.3f s | %+.1f %% | %.1f | %.1f | %.1f | %.0f %% |",
+          "| %s %d/%d | %s | %d | %.3f s | %.3f s | %+.1f %% | %.1f | %.1f | %.1f | %.0f %% |",
           plan.config().name(),
           plan.config().imageSize(),
           plan.config().patchSize(),
+          plan.teacher() == null ? "cached" : "online " + plan.teacher().name(),
           plan.batch(),
           dtmSeconds,
           tokenWiseSeconds,
@@ -106,7 +113,8 @@ public final class StepBenchmark {
       VisionTransformer student = VisionTransformer.initialize(config, manager, 1);
       student.parameters().requireGradients();
       ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
-      try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager)) {
+      try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager);
+          Teacher teacher = onlineTeacher(plan, manager)) {
         DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
         MorphScheduleSampler sampler = MorphScheduleSampler.withDefaults(config.numPatches());
         BlockMaskGenerator masks =
@@ -124,9 +132,18 @@ public final class StepBenchmark {
         }
         for (int i = 0; i < plan.warmup() + plan.steps(); i++) {
           MorphSchedule schedule = sampler.sample(Seeds.rng(0, "morph", i));
-          double tDtm = timeStep(step, manager, plan, pixels, masks, targets, schedule, i);
+          double tDtm = timeStep(step, teacher, manager, plan, pixels, masks, targets, schedule, i);
           double tTok =
-              timeStep(step, manager, plan, pixels, masks, targets, MorphSchedule.tokenWise(2), i);
+              timeStep(
+                  step,
+                  teacher,
+                  manager,
+                  plan,
+                  pixels,
+                  masks,
+                  targets,
+                  MorphSchedule.tokenWise(2),
+                  i);
           if (i >= plan.warmup()) {
             dtm.add(tDtm);
             tokenWise.add(tTok);
@@ -145,6 +162,9 @@ public final class StepBenchmark {
     double dtmMedian = median(dtm);
     double tokMedian = median(tokenWise);
     double flops = VitFlops.trainingPerImage(config) * plan.batch();
+    if (plan.teacher() != null) {
+      flops += VitFlops.forwardPerImage(plan.teacher()) * plan.batch();
+    }
     return new Result(
         plan,
         dtmMedian,
@@ -159,8 +179,18 @@ public final class StepBenchmark {
         roofline);
   }
 
+  /** A frozen random-weight teacher, or null when the plan uses fixed targets. */
+  private static Teacher onlineTeacher(Plan plan, NDManager manager) {
+    if (plan.teacher() == null) {
+      return null;
+    }
+    VisionTransformer model = VisionTransformer.initialize(plan.teacher(), manager, 2);
+    return new VitTeacher("random-" + plan.teacher().name(), model, ImageNormalization.CLIP, true);
+  }
+
   private static double timeStep(
       DtmStep step,
+      Teacher teacher,
       NDManager manager,
       Plan plan,
       float[] pixels,
@@ -178,6 +208,9 @@ public final class StepBenchmark {
       NDArray mk = Tensors.fromHost(m, mask, new Shape(b, c.numPatches()));
       NDArray tg = Tensors.fromHost(m, targets, new Shape(b, c.numPatches(), c.tokenHeadDim()));
       long start = System.nanoTime();
+      if (teacher != null) {
+        tg = teacher.targets(px);
+      }
       step.run(px, mk, tg, schedule, 1e-4);
       return (System.nanoTime() - start) / 1e9;
     }
@@ -217,6 +250,7 @@ public final class StepBenchmark {
     m.put("patch_size", r.plan().config().patchSize());
     m.put("embed_dim", r.plan().config().embedDim());
     m.put("batch", r.plan().batch());
+    m.put("online_teacher", r.plan().teacher() == null ? null : r.plan().teacher().name());
     m.put("steps", r.plan().steps());
     m.put("dtm_step_s_median", r.dtmSeconds());
     m.put("token_wise_step_s_median", r.tokenWiseSeconds());

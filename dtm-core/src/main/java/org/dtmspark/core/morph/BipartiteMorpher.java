@@ -145,8 +145,7 @@ public final class BipartiteMorpher {
     NDArray normsA = norms.get(new NDIndex(":, 0::2, :"));
     NDArray normsB = norms.get(new NDIndex(":, 1::2, :"));
     NDArray scores =
-        a.matMul(b.transpose(0, 2, 1))
-            .div(normsA.matMul(normsB.transpose(0, 2, 1))); // [B, tA, tB]
+        a.matMul(b.transpose(0, 2, 1)).div(normsA.matMul(normsB.transpose(0, 2, 1))); // [B, tA, tB]
     if (protectFirst) {
       scores.set(new NDIndex(":, 0, :"), Float.NEGATIVE_INFINITY);
     }
