@@ -20,6 +20,7 @@ import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.metrics.ProgressMeter;
 import org.dtmspark.core.morph.DtmLoss;
+import org.dtmspark.core.morph.MorphLevel;
 import org.dtmspark.core.morph.MorphSchedule;
 import org.dtmspark.core.morph.MorphScheduleSampler;
 import org.dtmspark.core.nn.Tensors;
@@ -149,7 +150,11 @@ public final class Pretrainer {
             config.numPatches(),
             settings.morph().enabled() ? "on" : "off (token-wise)");
         ProgressMeter progress =
-            new ProgressMeter("pretrain steps", endStep, LOG, Duration.ofSeconds(10));
+            new ProgressMeter(
+                "pretrain steps" + (startStep > 0 ? " after step " + startStep : ""),
+                endStep - startStep,
+                LOG,
+                Duration.ofSeconds(10));
         ArrayDeque<Double> recent = new ArrayDeque<>();
         double lastLoss = Double.NaN;
         long started = System.nanoTime();
@@ -170,10 +175,11 @@ public final class Pretrainer {
             record.put("loss", stats.loss());
             record.put("lr", lr);
             record.put("grad_norm", stats.gradNorm());
-            record.put("levels", stats.schedule().toString());
+            record.put(
+                "levels", stats.schedule().levels().stream().map(MorphLevel::toString).toList());
             metrics.log(record);
           }
-          progress.update(done, Map.of("loss", String.format("%.4f", stats.loss())));
+          progress.update(done - startStep, Map.of("loss", String.format("%.4f", stats.loss())));
           if (train.checkpointEverySteps() > 0
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
