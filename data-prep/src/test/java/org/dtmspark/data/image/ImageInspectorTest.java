@@ -188,8 +188,15 @@ class ImageInspectorTest {
       cases.put(c.path(), c);
     }
 
+    int accepted = 0;
+    int rejected = 0;
     for (Case c : cases.values()) {
       Inspection inspection = DEFAULT.inspect(c.path(), c.bytes());
+      if (inspection instanceof Accepted) {
+        accepted++;
+      } else if (inspection instanceof Rejected) {
+        rejected++;
+      }
       String expected = c.expected();
       if (expected.startsWith("accept ")) {
         String[] parts = expected.split(" ", 4);
@@ -205,6 +212,9 @@ class ImageInspectorTest {
         assertThat(rejectReason(inspection)).as(c.path()).startsWith(expected.substring(7));
       }
     }
+    assertThat(cases).hasSize(18);
+    assertThat(accepted).isEqualTo(12);
+    assertThat(rejected).isEqualTo(6);
   }
 
   @Test
