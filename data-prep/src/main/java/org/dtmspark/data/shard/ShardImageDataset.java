@@ -139,7 +139,7 @@ public final class ShardImageDataset implements ImageDataset {
       }
       digest.update((entry.path() + " " + entry.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
     }
-    String location = qualifiedRoot + "/" + split;
+    String location = dir.toString();
     String id = location + "@sha256:" + HexFormat.of().formatHex(digest.digest());
     return new ShardImageDataset(id, location, manifest, labels, imageIds, keys, images);
   }
