@@ -52,12 +52,7 @@ public record ImageRow(
     }
     if (width < 1 || height < 1) {
       throw new IllegalArgumentException(
-          "Size of image "
-              + key
-              + " must be at least 1 x 1, cannot be: "
-              + width
-              + " x "
-              + height);
+          "Size of image " + key + " must be at least 1 x 1, cannot be: " + width + " x " + height);
     }
     if (sha256 == null || !SHA256_HEX.matcher(sha256).matches()) {
       throw new IllegalArgumentException(

@@ -107,14 +107,18 @@ public record Manifest(
       for (Map.Entry<String, Long> e : classes.entrySet()) {
         if (e.getValue() == null || e.getValue() < 0) {
           throw new IllegalArgumentException(
-              "Image count of class " + e.getKey() + " must be at least 0, cannot be: "
+              "Image count of class "
+                  + e.getKey()
+                  + " must be at least 0, cannot be: "
                   + e.getValue());
         }
         sum += e.getValue();
       }
       if (images != sum) {
         throw new IllegalArgumentException(
-            "Split image count must equal the sum of its class counts (" + sum + "), cannot be: "
+            "Split image count must equal the sum of its class counts ("
+                + sum
+                + "), cannot be: "
                 + images);
       }
     }
@@ -141,7 +145,11 @@ public record Manifest(
       requireText(sha256, "SHA-256 of shard " + path);
       if (rows < 0 || bytes < 0) {
         throw new IllegalArgumentException(
-            "Rows and bytes of shard " + path + " must be at least 0, cannot be: " + rows + ", "
+            "Rows and bytes of shard "
+                + path
+                + " must be at least 0, cannot be: "
+                + rows
+                + ", "
                 + bytes);
       }
     }
@@ -168,7 +176,9 @@ public record Manifest(
       long sum = byReason.values().stream().mapToLong(Long::longValue).sum();
       if (total != sum) {
         throw new IllegalArgumentException(
-            "Reject total must equal the sum of its counts by reason (" + sum + "), cannot be: "
+            "Reject total must equal the sum of its counts by reason ("
+                + sum
+                + "), cannot be: "
                 + total);
       }
     }
@@ -211,7 +221,9 @@ public record Manifest(
     String expected = synsetsSha256(synsets);
     if (!expected.equals(synsetsSha256)) {
       throw new IllegalArgumentException(
-          "Synsets SHA-256 must be the hash of the synset list (" + expected + "), cannot be: "
+          "Synsets SHA-256 must be the hash of the synset list ("
+              + expected
+              + "), cannot be: "
               + synsetsSha256);
     }
     checkCounts(splits, shards, synsets);
@@ -227,8 +239,12 @@ public record Manifest(
     for (ShardEntry shard : shards) {
       if (!splits.containsKey(shard.split())) {
         throw new IllegalArgumentException(
-            "Split of shard " + shard.path() + " must be one of " + splits.keySet()
-                + ", cannot be: " + shard.split());
+            "Split of shard "
+                + shard.path()
+                + " must be one of "
+                + splits.keySet()
+                + ", cannot be: "
+                + shard.split());
       }
       rowsPerSplit.merge(shard.split(), shard.rows(), Long::sum);
     }
@@ -236,8 +252,12 @@ public record Manifest(
       long rows = rowsPerSplit.getOrDefault(e.getKey(), 0L);
       if (e.getValue().images() != rows) {
         throw new IllegalArgumentException(
-            "Image count of split " + e.getKey() + " must equal the rows of its shards (" + rows
-                + "), cannot be: " + e.getValue().images());
+            "Image count of split "
+                + e.getKey()
+                + " must equal the rows of its shards ("
+                + rows
+                + "), cannot be: "
+                + e.getValue().images());
       }
       for (String wnid : e.getValue().classes().keySet()) {
         if (!known.contains(wnid)) {
@@ -267,8 +287,8 @@ public record Manifest(
   }
 
   /**
-   * SHA-256 (lower-case hex) of a synset list: of the UTF-8 text with one wnid per line, each
-   * line ending in {@code \n}, i.e. of the synset file {@code sha256sum} would hash.
+   * SHA-256 (lower-case hex) of a synset list: of the UTF-8 text with one wnid per line, each line
+   * ending in {@code \n}, i.e. of the synset file {@code sha256sum} would hash.
    */
   public static String synsetsSha256(List<String> synsets) {
     StringBuilder text = new StringBuilder();

@@ -37,8 +37,8 @@ import org.apache.parquet.schema.Type;
  * projection, without a SparkSession. Holds one row group's column chunks in memory at a time.
  *
  * <p>Checks on open that the file carries format version {@value ImageShardSchema#FORMAT_VERSION},
- * the codec's content, and the requested columns with their types. Page checksums are verified.
- * Not thread-safe.
+ * the codec's content, and the requested columns with their types. Page checksums are verified. Not
+ * thread-safe.
  *
  * @param <T> the row type
  */
@@ -107,8 +107,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
       long first = 0;
       for (BlockMetaData block : reader.getRowGroups()) {
         infos.add(
-            new RowGroupInfo(
-                infos.size(), first, block.getRowCount(), block.getCompressedSize()));
+            new RowGroupInfo(infos.size(), first, block.getRowCount(), block.getCompressedSize()));
         first += block.getRowCount();
       }
       return List.copyOf(infos);
@@ -190,12 +189,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
       Integer g = rowGroups.get(i);
       if (g == null || g < 0 || g >= count) {
         throw new IllegalArgumentException(
-            "Row group index for "
-                + path
-                + " must be in [0, "
-                + count
-                + "), cannot be: "
-                + g);
+            "Row group index for " + path + " must be in [0, " + count + "), cannot be: " + g);
       }
       if (seen.get(g)) {
         throw new IllegalArgumentException(
@@ -268,7 +262,8 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
         PrimitiveType type = requested.getType(i).asPrimitiveType();
         int slot = full.getFieldIndex(type.getName());
         boolean text =
-            type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+            type.getLogicalTypeAnnotation()
+                instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
         converters[i] = new ValueConverter(values, slot, text);
       }
       this.root =

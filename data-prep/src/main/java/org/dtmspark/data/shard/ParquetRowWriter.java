@@ -69,7 +69,8 @@ final class ParquetRowWriter<T> implements AutoCloseable {
     }
     this.staging =
         options.commitMode() == CommitMode.RENAME
-            ? new Path(target.getParent(), "." + target.getName() + ".inprogress-" + UUID.randomUUID())
+            ? new Path(
+                target.getParent(), "." + target.getName() + ".inprogress-" + UUID.randomUUID())
             : target;
     ParquetWriter<T> built = null;
     try {
@@ -123,8 +124,8 @@ final class ParquetRowWriter<T> implements AutoCloseable {
    *
    * @throws IllegalArgumentException when the row is invalid; nothing is written and the writer
    *     stays usable
-   * @throws IOException when writing fails; the writer can then only be closed, which discards
-   *     the file
+   * @throws IOException when writing fails; the writer can then only be closed, which discards the
+   *     file
    */
   void write(T row) throws IOException {
     requireOpen("write to");
@@ -193,7 +194,12 @@ final class ParquetRowWriter<T> implements AutoCloseable {
   private void requireOpen(String action) {
     if (state != State.OPEN) {
       throw new IllegalStateException(
-          "Cannot " + action + " " + target + ": the writer is " + state.name().toLowerCase(Locale.ROOT));
+          "Cannot "
+              + action
+              + " "
+              + target
+              + ": the writer is "
+              + state.name().toLowerCase(Locale.ROOT));
     }
   }
 
@@ -238,8 +244,7 @@ final class ParquetRowWriter<T> implements AutoCloseable {
     private PositionOutputStream open(boolean overwrite, long blockSizeHint) throws IOException {
       long blockSize = Math.max(fs.getDefaultBlockSize(staging), blockSizeHint);
       FSDataOutputStream out =
-          fs.create(
-              staging, overwrite, BUFFER_SIZE, fs.getDefaultReplication(staging), blockSize);
+          fs.create(staging, overwrite, BUFFER_SIZE, fs.getDefaultReplication(staging), blockSize);
       stream = new DigestStream(out);
       return stream;
     }

@@ -5,8 +5,8 @@ package org.dtmspark.data.shard;
  *
  * @param location where the input was: a path, or an archive path plus the member name
  * @param split the split it was meant for, or null when none applies
- * @param reason why it was rejected, a short stable phrase (for example {@code truncated}),
- *     counted by reason in the manifest
+ * @param reason why it was rejected, a short stable phrase (for example {@code truncated}), counted
+ *     by reason in the manifest
  */
 public record RejectRow(String location, String split, String reason) {
   public RejectRow {

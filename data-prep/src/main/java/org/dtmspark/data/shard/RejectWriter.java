@@ -7,8 +7,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Writes a reject file ({@link RejectSchema}) with the same commit semantics as {@link
- * ShardWriter}: the final name appears only on {@link #commit()}, {@link #close()} without a
- * commit discards the file. Not thread-safe.
+ * ShardWriter}: the final name appears only on {@link #commit()}, {@link #close()} without a commit
+ * discards the file. Not thread-safe.
  */
 public final class RejectWriter implements AutoCloseable {
   private final ParquetRowWriter<RejectRow> writer;

@@ -135,7 +135,12 @@ public final class ShardImageDataset implements ImageDataset {
       }
       if (i - start != entry.rows()) {
         throw new ShardFormatException(
-            "Shard " + file.getPath() + " yielded " + (i - start) + " rows, expected " + entry.rows());
+            "Shard "
+                + file.getPath()
+                + " yielded "
+                + (i - start)
+                + " rows, expected "
+                + entry.rows());
       }
       digest.update((entry.path() + " " + entry.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
     }
@@ -203,7 +208,13 @@ public final class ShardImageDataset implements ImageDataset {
     }
     if (!row.split().equals(split)) {
       throw new ShardFormatException(
-          "Row " + row.key() + " of " + file + ": split must be " + split + ", cannot be: "
+          "Row "
+              + row.key()
+              + " of "
+              + file
+              + ": split must be "
+              + split
+              + ", cannot be: "
               + row.split());
     }
   }

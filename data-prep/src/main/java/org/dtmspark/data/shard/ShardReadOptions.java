@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * What {@link ShardReader} reads of a shard.
  *
- * @param rowGroups indices of the row groups to read, in this order (distinct, in range); null
- *     for every row group in file order
+ * @param rowGroups indices of the row groups to read, in this order (distinct, in range); null for
+ *     every row group in file order
  * @param includeImage whether to read the {@code image} column; without it rows have a null image
  *     and only the small columns are read from storage
  */

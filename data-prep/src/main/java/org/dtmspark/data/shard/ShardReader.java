@@ -12,12 +12,13 @@ import org.apache.hadoop.fs.Path;
  * inside training tasks, checks and tools.
  *
  * <p>Reads every row group or given ones ({@link ShardReadOptions#rowGroups()}), with or without
- * the image bytes. Memory: the column chunks of one row group at a time. On open it checks that
- * the file is an image shard of format version {@value ImageShardSchema#FORMAT_VERSION}. Iteration
+ * the image bytes. Memory: the column chunks of one row group at a time. On open it checks that the
+ * file is an image shard of format version {@value ImageShardSchema#FORMAT_VERSION}. Iteration
  * errors surface as {@link UncheckedIOException} naming the file and row group. Not thread-safe.
  *
  * <pre>{@code
- * try (ShardReader reader = ShardReader.open(conf, path, ShardReadOptions.ALL.withRowGroups(List.of(2)))) {
+ * ShardReadOptions groupTwo = ShardReadOptions.ALL.withRowGroups(List.of(2));
+ * try (ShardReader reader = ShardReader.open(conf, path, groupTwo)) {
  *   while (reader.hasNext()) {
  *     ImageRow row = reader.next();
  *   }

@@ -8,9 +8,9 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 /**
  * How {@link ShardWriter} and {@link RejectWriter} write a Parquet file.
  *
- * @param rowGroupBytes target size of a row group in bytes (buffered, before compression), at
- *     least {@value #MIN_ROW_GROUP_BYTES}; a row group is the unit of work the training job splits
- *     by and the most a reader holds in memory at once
+ * @param rowGroupBytes target size of a row group in bytes (buffered, before compression), at least
+ *     {@value #MIN_ROW_GROUP_BYTES}; a row group is the unit of work the training job splits by and
+ *     the most a reader holds in memory at once
  * @param codec page compression: one of {@link #SUPPORTED_CODECS}. Image bytes (JPEG, PNG) barely
  *     compress; the codec matters for the small columns
  * @param commitMode how the file gets its final name
@@ -34,24 +34,25 @@ public record ShardWriteOptions(
 
   /** 64 MiB row groups, Snappy, staged and renamed. */
   public static final ShardWriteOptions DEFAULTS =
-      new ShardWriteOptions(DEFAULT_ROW_GROUP_BYTES, CompressionCodecName.SNAPPY, CommitMode.RENAME);
+      new ShardWriteOptions(
+          DEFAULT_ROW_GROUP_BYTES, CompressionCodecName.SNAPPY, CommitMode.RENAME);
 
   /** How a written file gets its final name, so that no partial file ever carries it. */
   public enum CommitMode {
     /**
      * Write a hidden sibling ({@code .part-00000.parquet.inprogress-<uuid>}), rename it to the
-     * final name on commit, delete it on abort. Atomic on HDFS and local disk. On S3A a rename is
-     * a copy of every byte plus a delete: correct (readers skip hidden names) but slow; use {@link
+     * final name on commit, delete it on abort. Atomic on HDFS and local disk. On S3A a rename is a
+     * copy of every byte plus a delete: correct (readers skip hidden names) but slow; use {@link
      * #DIRECT} there.
      */
     RENAME,
     /**
      * Write the final name directly. Meant for object stores: an S3A object becomes visible only
      * when its upload completes on commit, and abort cancels the upload (the stream is {@code
-     * Abortable}). On filesystems without that capability (local, HDFS) the partial file is
-     * visible while writing and is deleted on abort; a killed process can leave it behind, so use
-     * {@link #RENAME} there. Either way a shard directory is complete only once its {@code
-     * _manifest.json} exists, which the sharding job writes last.
+     * Abortable}). On filesystems without that capability (local, HDFS) the partial file is visible
+     * while writing and is deleted on abort; a killed process can leave it behind, so use {@link
+     * #RENAME} there. Either way a shard directory is complete only once its {@code _manifest.json}
+     * exists, which the sharding job writes last.
      */
     DIRECT
   }

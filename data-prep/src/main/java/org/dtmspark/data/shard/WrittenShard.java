@@ -15,7 +15,11 @@ public record WrittenShard(String path, long rows, long bytes, String sha256) {
     }
     if (rows < 0 || bytes < 0) {
       throw new IllegalArgumentException(
-          "Rows and bytes of shard " + path + " must be at least 0, cannot be: " + rows + ", "
+          "Rows and bytes of shard "
+              + path
+              + " must be at least 0, cannot be: "
+              + rows
+              + ", "
               + bytes);
     }
   }

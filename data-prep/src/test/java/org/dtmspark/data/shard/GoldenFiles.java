@@ -22,7 +22,8 @@ import org.dtmspark.data.shard.Manifest.SplitSummary;
  *
  * <pre>
  * java -cp data-prep/target/test-classes:data-prep/target/classes:$(deps) \
- *   org.dtmspark.data.shard.GoldenFiles data-prep/src/test/resources/org/dtmspark/data/shard/golden-v1
+ *   org.dtmspark.data.shard.GoldenFiles \
+ *   data-prep/src/test/resources/org/dtmspark/data/shard/golden-v1
  * </pre>
  */
 final class GoldenFiles {
@@ -97,8 +98,7 @@ final class GoldenFiles {
       List<ImageRow> rows = new ArrayList<>();
       for (int[] image : images[s]) {
         rows.add(
-            ShardFixtures.pngRow(
-                image[0], split, image[1], ShardFixtures.pattern(4, 3, image[2])));
+            ShardFixtures.pngRow(image[0], split, image[1], ShardFixtures.pattern(4, 3, image[2])));
         classes.merge(ShardFixtures.SYNSETS.get(image[1]), 1L, Long::sum);
         count++;
       }

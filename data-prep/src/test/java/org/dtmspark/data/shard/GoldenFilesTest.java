@@ -109,14 +109,12 @@ class GoldenFilesTest {
   void goldenRejectsReadBack() throws IOException {
     Path root = ShardFixtures.hadoopPath(golden());
 
-    assertThat(RejectReader.readAll(conf, RejectSchema.path(root)))
-        .isEqualTo(GoldenFiles.REJECTS);
+    assertThat(RejectReader.readAll(conf, RejectSchema.path(root))).isEqualTo(GoldenFiles.REJECTS);
   }
 
   @Test
   void goldenSplitOpensAsADataset() throws IOException {
-    ShardImageDataset val =
-        ShardImageDataset.open(conf, ShardFixtures.hadoopPath(golden()), "val");
+    ShardImageDataset val = ShardImageDataset.open(conf, ShardFixtures.hadoopPath(golden()), "val");
 
     assertThat(val.size()).isEqualTo(2);
     assertThat(val.numClasses()).isEqualTo(3);

@@ -147,8 +147,7 @@ class ManifestTest {
         .isInstanceOf(ShardFormatException.class)
         .hasMessageContaining(
             "Split image count must equal the sum of its class counts (3), cannot be: 4");
-    assertThatThrownBy(
-            () -> Manifest.fromJson(json.replace("\"rows\" : 2,", "\"rows\" : 5,"), "m"))
+    assertThatThrownBy(() -> Manifest.fromJson(json.replace("\"rows\" : 2,", "\"rows\" : 5,"), "m"))
         .isInstanceOf(ShardFormatException.class)
         .hasMessageContaining(
             "Image count of split train must equal the rows of its shards (6), cannot be: 3");
@@ -166,7 +165,9 @@ class ManifestTest {
     assertThatThrownBy(() -> Manifest.fromJson(json.replace(hash, SHA_A), "m"))
         .isInstanceOf(ShardFormatException.class)
         .hasMessageContaining(
-            "Synsets SHA-256 must be the hash of the synset list (" + hash + "), cannot be: "
+            "Synsets SHA-256 must be the hash of the synset list ("
+                + hash
+                + "), cannot be: "
                 + SHA_A);
   }
 

@@ -60,7 +60,8 @@ class RejectsTest {
     Path rejects = RejectSchema.path(ShardFixtures.hadoopPath(dir));
     writeRejects(rejects);
     Path shard = new Path(ShardFixtures.hadoopPath(dir), "train/part-00000.parquet");
-    ShardFixtures.write(conf, shard, ShardWriteOptions.DEFAULTS, ShardFixtures.randomRows(2, 10, 1));
+    ShardFixtures.write(
+        conf, shard, ShardWriteOptions.DEFAULTS, ShardFixtures.randomRows(2, 10, 1));
 
     assertThatThrownBy(() -> ShardReader.open(conf, rejects))
         .isInstanceOf(ShardFormatException.class)

@@ -120,7 +120,8 @@ final class ShardFixtures {
     }
   }
 
-  static WrittenShard write(Configuration conf, Path path, ShardWriteOptions options, List<ImageRow> rows)
+  static WrittenShard write(
+      Configuration conf, Path path, ShardWriteOptions options, List<ImageRow> rows)
       throws IOException {
     try (ShardWriter writer = ShardWriter.create(conf, path, options)) {
       for (ImageRow row : rows) {

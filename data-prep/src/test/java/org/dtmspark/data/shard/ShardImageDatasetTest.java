@@ -134,8 +134,7 @@ class ShardImageDatasetTest {
   void unknownSplitIsRejectedListingTheKnownOnes() {
     assertThatThrownBy(() -> ShardImageDataset.open(conf, root, "val"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage(
-            "Split must be one of [train] in " + Manifest.path(root) + ", cannot be: val");
+        .hasMessage("Split must be one of [train] in " + Manifest.path(root) + ", cannot be: val");
   }
 
   @Test

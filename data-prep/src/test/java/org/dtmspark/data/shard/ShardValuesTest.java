@@ -99,9 +99,7 @@ class ShardValuesTest {
             "SHA-256 of image k must be 64 lower-case hex digits, cannot be: '"
                 + SHA.toUpperCase(java.util.Locale.ROOT)
                 + "'");
-    assertThatThrownBy(
-            () ->
-                new ImageRow(0, "k", "", 0, "n1", null, "jpeg", 1, 1, SHA, null, null))
+    assertThatThrownBy(() -> new ImageRow(0, "k", "", 0, "n1", null, "jpeg", 1, 1, SHA, null, null))
         .hasMessage("Split of image k must be a non-empty string, cannot be: ''");
   }
 

@@ -200,9 +200,7 @@ class ShardWriterReaderTest {
         Map.of("dtm.shard.format_version", "2", "dtm.shard.content", "images"));
 
     String expected =
-        "File "
-            + shard()
-            + " has shard format version 2; this reader reads version 1";
+        "File " + shard() + " has shard format version 2; this reader reads version 1";
     assertThatThrownBy(() -> ShardReader.open(conf, shard()))
         .isInstanceOf(ShardFormatException.class)
         .hasMessage(expected);
