@@ -1,0 +1,275 @@
+package org.dtmspark.data.shard;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.RgbImage;
+import org.dtmspark.data.shard.Manifest.ShardEntry;
+
+/**
+ * One split of a sharded dataset ({@code <root>/<split>/part-*.parquet} plus {@code
+ * <root>/_manifest.json}) held in memory as encoded image bytes and labels, decoded on access.
+ *
+ * <p>Opening reads every shard of the split in file-name order and checks it against the manifest:
+ * the same files, sizes and row counts, labels in {@code [0, numClasses)}, each row's wnid the
+ * synset of its label. Memory is the encoded size of the split (Fashion-MNIST: about 30 MB; the
+ * ImageNet train split: about 140 GB, far too much): this class serves the demo, tests and small
+ * datasets. The distributed training job instead streams its share of row groups with {@link
+ * ShardReader}.
+ *
+ * <p>Immutable after {@link #open}; {@link #image} may be called from any thread.
+ */
+public final class ShardImageDataset implements ImageDataset {
+  private final String id;
+  private final String location;
+  private final Manifest manifest;
+  private final int[] labels;
+  private final long[] imageIds;
+  private final String[] keys;
+  private final byte[][] images;
+
+  private ShardImageDataset(
+      String id,
+      String location,
+      Manifest manifest,
+      int[] labels,
+      long[] imageIds,
+      String[] keys,
+      byte[][] images) {
+    this.id = id;
+    this.location = location;
+    this.manifest = manifest;
+    this.labels = labels;
+    this.imageIds = imageIds;
+    this.keys = keys;
+    this.images = images;
+  }
+
+  /**
+   * Reads split {@code split} of the sharded dataset at {@code root} (any Hadoop filesystem).
+   *
+   * @throws IllegalArgumentException when the manifest has no split {@code split}
+   * @throws ShardFormatException when the manifest or a shard has another format version, or the
+   *     shard files disagree with the manifest
+   */
+  public static ShardImageDataset open(Configuration conf, Path root, String split)
+      throws IOException {
+    Manifest manifest = Manifest.read(conf, root);
+    if (!manifest.splits().containsKey(split)) {
+      throw new IllegalArgumentException(
+          "Split must be one of "
+              + manifest.splits().keySet()
+              + " in "
+              + Manifest.path(root)
+              + ", cannot be: "
+              + split);
+    }
+    FileSystem fs = root.getFileSystem(conf);
+    Path qualifiedRoot = fs.makeQualified(root);
+    Path dir = new Path(qualifiedRoot, split);
+    List<FileStatus> files = shardFiles(fs, dir);
+    Map<String, ShardEntry> expected = new LinkedHashMap<>();
+    for (ShardEntry entry : manifest.shards(split)) {
+      expected.put(entry.path(), entry);
+    }
+    checkSameFiles(dir, split, files, expected);
+
+    long total = manifest.splits().get(split).images();
+    if (total > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "Split " + split + " has " + total + " images, more than an in-memory dataset holds");
+    }
+    int n = (int) total;
+    int[] labels = new int[n];
+    long[] imageIds = new long[n];
+    String[] keys = new String[n];
+    byte[][] images = new byte[n][];
+    List<String> synsets = manifest.synsets();
+    int i = 0;
+    MessageDigest digest = sha256();
+    for (FileStatus file : files) {
+      ShardEntry entry = expected.get(split + "/" + file.getPath().getName());
+      if (file.getLen() != entry.bytes()) {
+        throw new ShardFormatException(
+            "Shard "
+                + file.getPath()
+                + " has "
+                + file.getLen()
+                + " bytes; the manifest says "
+                + entry.bytes());
+      }
+      int start = i;
+      try (ShardReader reader = ShardReader.open(conf, file.getPath())) {
+        if (reader.rowCount() != entry.rows() || i + reader.rowCount() > n) {
+          throw new ShardFormatException(
+              "Shard "
+                  + file.getPath()
+                  + " has "
+                  + reader.rowCount()
+                  + " rows; the manifest says "
+                  + entry.rows());
+        }
+        while (reader.hasNext()) {
+          ImageRow row = reader.next();
+          checkRow(file.getPath(), row, split, synsets);
+          labels[i] = row.label();
+          imageIds[i] = row.imageId();
+          keys[i] = row.key();
+          images[i] = row.image();
+          i++;
+        }
+      }
+      if (i - start != entry.rows()) {
+        throw new ShardFormatException(
+            "Shard "
+                + file.getPath()
+                + " yielded "
+                + (i - start)
+                + " rows, expected "
+                + entry.rows());
+      }
+      digest.update((entry.path() + " " + entry.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    String location = dir.toString();
+    String id = location + "@sha256:" + HexFormat.of().formatHex(digest.digest());
+    return new ShardImageDataset(id, location, manifest, labels, imageIds, keys, images);
+  }
+
+  private static List<FileStatus> shardFiles(FileSystem fs, Path dir) throws IOException {
+    FileStatus[] found =
+        fs.listStatus(
+            dir, p -> p.getName().startsWith("part-") && p.getName().endsWith(".parquet"));
+    List<FileStatus> files = new ArrayList<>(Arrays.asList(found));
+    files.sort(Comparator.comparing(f -> f.getPath().getName()));
+    return files;
+  }
+
+  private static void checkSameFiles(
+      Path dir, String split, List<FileStatus> files, Map<String, ShardEntry> expected)
+      throws ShardFormatException {
+    TreeSet<String> missing = new TreeSet<>(expected.keySet());
+    TreeSet<String> unexpected = new TreeSet<>();
+    for (FileStatus file : files) {
+      String relative = split + "/" + file.getPath().getName();
+      if (!missing.remove(relative)) {
+        unexpected.add(relative);
+      }
+    }
+    if (!missing.isEmpty() || !unexpected.isEmpty()) {
+      throw new ShardFormatException(
+          "Shard files in "
+              + dir
+              + " do not match the manifest: missing "
+              + missing
+              + ", not in the manifest "
+              + unexpected);
+    }
+  }
+
+  private static void checkRow(Path file, ImageRow row, String split, List<String> synsets)
+      throws ShardFormatException {
+    if (row.label() >= synsets.size()) {
+      throw new ShardFormatException(
+          "Row "
+              + row.key()
+              + " of "
+              + file
+              + ": label must be in [0, "
+              + synsets.size()
+              + "), cannot be: "
+              + row.label());
+    }
+    if (!synsets.get(row.label()).equals(row.wnid())) {
+      throw new ShardFormatException(
+          "Row "
+              + row.key()
+              + " of "
+              + file
+              + ": wnid must be "
+              + synsets.get(row.label())
+              + " (the synset of label "
+              + row.label()
+              + "), cannot be: "
+              + row.wnid());
+    }
+    if (!row.split().equals(split)) {
+      throw new ShardFormatException(
+          "Row "
+              + row.key()
+              + " of "
+              + file
+              + ": split must be "
+              + split
+              + ", cannot be: "
+              + row.split());
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * {@code <root>/<split>@sha256:<hex>}, the hash taken over the manifest's path and SHA-256 of
+   * each shard of the split: equal ids mean equal shard bytes.
+   */
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public int size() {
+    return labels.length;
+  }
+
+  /** The size of the manifest's synset list. */
+  @Override
+  public int numClasses() {
+    return manifest.synsets().size();
+  }
+
+  @Override
+  public int label(int index) {
+    return labels[index];
+  }
+
+  /** Decodes image {@code index} from its stored bytes. */
+  @Override
+  public RgbImage image(int index) {
+    return RgbImage.decode(images[index], location + "/" + keys[index]);
+  }
+
+  /** The {@code key} (file stem) of image {@code index}. */
+  public String key(int index) {
+    return keys[index];
+  }
+
+  /** The {@code image_id} of image {@code index}. */
+  public long imageId(int index) {
+    return imageIds[index];
+  }
+
+  /** The dataset's manifest. */
+  public Manifest manifest() {
+    return manifest;
+  }
+}
