@@ -357,7 +357,7 @@ public final class InputScanner {
                 new BufferedInputStream(fs.open(archive), TarArchives.BUFFER_BYTES), true);
         TarArchiveInputStream tar = new TarArchiveInputStream(counter)) {
       TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
+      while ((entry = TarArchives.next(tar)) != null) {
         if (entry.isDirectory()) {
           continue;
         }
@@ -388,7 +388,7 @@ public final class InputScanner {
     int members = 0;
     try (TarArchiveInputStream tar = new TarArchiveInputStream(counter)) {
       TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
+      while ((entry = TarArchives.next(tar)) != null) {
         if (entry.isDirectory()) {
           continue;
         }
@@ -428,7 +428,7 @@ public final class InputScanner {
                 new BufferedInputStream(fs.open(archive), TarArchives.BUFFER_BYTES), true);
         TarArchiveInputStream tar = new TarArchiveInputStream(counter)) {
       TarArchiveEntry entry;
-      while ((entry = tar.getNextEntry()) != null) {
+      while ((entry = TarArchives.next(tar)) != null) {
         if (entry.isDirectory()) {
           continue;
         }
@@ -450,7 +450,7 @@ public final class InputScanner {
     if (skip != null) {
       return "skip:" + skip;
     }
-    if (!entry.isFile()) {
+    if (!TarArchives.isRegularFile(entry)) {
       return "skip:not a regular file (tar link or special entry)";
     }
     if (entry.isSparse()) {

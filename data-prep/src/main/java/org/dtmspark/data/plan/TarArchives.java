@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.commons.compress.archivers.ArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -92,8 +93,8 @@ public final class TarArchives {
       TarArchiveInputStream tar, String prefix, List<String> path, MemberConsumer consumer)
       throws IOException {
     TarArchiveEntry entry;
-    while ((entry = tar.getNextEntry()) != null) {
-      if (!entry.isFile()) {
+    while ((entry = TarArchives.next(tar)) != null) {
+      if (!isRegularFile(entry)) {
         continue;
       }
       String location = location(prefix, entry.getName());
@@ -109,6 +110,46 @@ public final class TarArchives {
     if (!path.isEmpty()) {
       throw new FileNotFoundException("No member " + path.get(0) + " in archive " + prefix);
     }
+  }
+
+  /**
+   * The next entry of a tar stream, or {@code null} at its end.
+   *
+   * <p>Called through {@link ArchiveInputStream} on purpose: commons-compress 1.27 (from DJL)
+   * declares {@code TarArchiveInputStream.getNextEntry()} returning {@link TarArchiveEntry}, a
+   * method that the 1.23 shipped in Spark 3.5's {@code jars/} lacks; the supertype's method exists
+   * in both, so this code runs with either jar first on the classpath.
+   *
+   * @throws IllegalStateException when commons-compress 1.27 needs commons-lang3 (to read a long
+   *     entry name) and it is missing
+   */
+  static TarArchiveEntry next(ArchiveInputStream<?> tar) throws IOException {
+    try {
+      return (TarArchiveEntry) tar.getNextEntry();
+    } catch (NoClassDefFoundError e) {
+      if (String.valueOf(e.getMessage()).contains("commons/lang3")) {
+        throw new IllegalStateException(
+            "Reading a tar entry name longer than 100 bytes (GNU or PAX long name) needs"
+                + " commons-lang3 3.13 or later on the classpath, which commons-compress "
+                + "1.27 calls and DJL's dependency excludes: "
+                + e.getMessage(),
+            e);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Whether an entry holds a file's bytes: not a directory, link, device or FIFO. ({@link
+   * TarArchiveEntry#isFile()} also says yes to symbolic links.)
+   */
+  static boolean isRegularFile(TarArchiveEntry entry) {
+    return !entry.isDirectory()
+        && !entry.isSymbolicLink()
+        && !entry.isLink()
+        && !entry.isCharacterDevice()
+        && !entry.isBlockDevice()
+        && !entry.isFIFO();
   }
 
   /** Opens {@code location}'s archive file and positions it at {@code offset}. */

@@ -87,7 +87,7 @@ public record ValLabels(Map<String, String> wnidByKey, String source) {
         labels.put(key, row[1]);
       }
     }
-    return new ValLabels(labels, file.toString());
+    return new ValLabels(labels, fs.makeQualified(file).toString());
   }
 
   private static String[] csvRow(String text, Path file, int number) {
