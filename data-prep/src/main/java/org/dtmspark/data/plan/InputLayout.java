@@ -23,9 +23,9 @@ public enum InputLayout {
 
   /**
    * Kaggle's ImageNet download: {@code <root>/ILSVRC/Data/CLS-LOC/train/<wnid>/<image>}, a flat
-   * {@code val/}, labelled by {@code LOC_val_solution.csv}, and {@code LOC_synset_mapping.txt}.
-   * The label files are looked for in the root (the competition directory); the root may also be
-   * the {@code CLS-LOC} directory itself (label files then three levels up), or any directory with
+   * {@code val/}, labelled by {@code LOC_val_solution.csv}, and {@code LOC_synset_mapping.txt}. The
+   * label files are looked for in the root (the competition directory); the root may also be the
+   * {@code CLS-LOC} directory itself (label files then three levels up), or any directory with
    * {@code train/<wnid>/}, a flat {@code val/} and {@code LOC_val_solution.csv}.
    */
   KAGGLE("kaggle"),
@@ -74,16 +74,15 @@ public enum InputLayout {
    * Detects the layout under {@code root}, checking in this order:
    *
    * <ol>
-   *   <li>{@link #KAGGLE}: {@code <root>/ILSVRC/Data/CLS-LOC} is a directory, or the root is such
-   *       a directory, or the root holds {@code LOC_val_solution.csv} and a {@code val/}
-   *       directory;
+   *   <li>{@link #KAGGLE}: {@code <root>/ILSVRC/Data/CLS-LOC} is a directory, or the root is such a
+   *       directory, or the root holds {@code LOC_val_solution.csv} and a {@code val/} directory;
    *   <li>{@link #ILSVRC_ARCHIVES}: the root holds {@value #TRAIN_ARCHIVE} or {@value
    *       #VAL_ARCHIVE};
    *   <li>{@link #IMAGE_FOLDER}: a non-hidden directory of the root holds a non-hidden directory.
    * </ol>
    *
-   * @throws IllegalArgumentException when the root is missing, is a file, or matches no layout;
-   *     the message names the root and what was expected
+   * @throws IllegalArgumentException when the root is missing, is a file, or matches no layout; the
+   *     message names the root and what was expected
    */
   public static InputLayout detect(FileSystem fs, Path root) throws IOException {
     FileStatus status = Listings.statusOrNull(fs, root);
@@ -113,8 +112,7 @@ public enum InputLayout {
     for (FileStatus child : children) {
       if (child.isDirectory() && !Listings.isHiddenName(child.getPath().getName())) {
         for (FileStatus grandchild : Listings.children(fs, child.getPath())) {
-          if (grandchild.isDirectory()
-              && !Listings.isHiddenName(grandchild.getPath().getName())) {
+          if (grandchild.isDirectory() && !Listings.isHiddenName(grandchild.getPath().getName())) {
             return IMAGE_FOLDER;
           }
         }

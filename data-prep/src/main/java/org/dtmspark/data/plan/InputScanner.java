@@ -18,8 +18,8 @@ import org.apache.hadoop.fs.Path;
 /**
  * Finds the input images under a root on any Hadoop filesystem, in one of the {@link InputLayout}s,
  * and accounts for every entry it looks at: a candidate image, a skipped entry, or a reject. File
- * contents are not read (validation is the shard job's); archives are streamed once, headers
- * only in effect, never unpacked to disk.
+ * contents are not read (validation is the shard job's); archives are streamed once, headers only
+ * in effect, never unpacked to disk.
  *
  * <p>Rules shared by the layouts:
  *
@@ -30,13 +30,13 @@ import org.apache.hadoop.fs.Path;
  *       the reason. So are directories that are not read: hidden ones and splits not selected
  *       (listed once, not descended).
  *   <li>Everything else is a candidate image; its class is its class directory (or class tar), or
- *       for a flat val split its row in the label file. A candidate without a class (a file
- *       outside any class directory, a val image without a label row) or whose class is not in
- *       the synset list is a reject with the reason ({@code unknown wnid n99999999}).
+ *       for a flat val split its row in the label file. A candidate without a class (a file outside
+ *       any class directory, a val image without a label row) or whose class is not in the synset
+ *       list is a reject with the reason ({@code unknown wnid n99999999}).
  *   <li>The synset list is {@link ScanOptions#synsetFile()} when given; otherwise the Kaggle
- *       layout's {@code LOC_synset_mapping.txt}; otherwise the class directories (or class tars)
- *       of the {@code train} split; otherwise, without a train split, the classes of the splits
- *       read (class directories, or the wnids of the val label file).
+ *       layout's {@code LOC_synset_mapping.txt}; otherwise the class directories (or class tars) of
+ *       the {@code train} split; otherwise, without a train split, the classes of the splits read
+ *       (class directories, or the wnids of the val label file).
  *   <li>Every list is sorted, so the same input gives the same listing.
  * </ul>
  *
@@ -73,8 +73,8 @@ public final class InputScanner {
    * @param fs the filesystem of {@code root}
    * @param layout the layout, from {@link InputLayout#detect} or named by the user
    * @throws IllegalArgumentException when the root does not have the layout's structure, a named
-   *     split is missing, or a label or synset file is missing or malformed; the message names
-   *     the path and what was expected
+   *     split is missing, or a label or synset file is missing or malformed; the message names the
+   *     path and what was expected
    */
   public static Listing scan(FileSystem fs, Path root, InputLayout layout, ScanOptions options)
       throws IOException {
@@ -279,7 +279,8 @@ public final class InputScanner {
       } else if (child.isFile() && name.equals(InputLayout.VAL_ARCHIVE)) {
         valArchive = child.getPath();
       } else if (Listings.isHiddenName(name)) {
-        skipped.add(new SkippedFile(location, child.isDirectory() ? "hidden directory" : "hidden file"));
+        skipped.add(
+            new SkippedFile(location, child.isDirectory() ? "hidden directory" : "hidden file"));
       } else {
         skipped.add(
             new SkippedFile(
@@ -471,12 +472,7 @@ public final class InputScanner {
 
   /** A file of a flat split: skipped, or labelled by its row in {@code labels}, or rejected. */
   private void labelledMember(
-      String split,
-      List<String> parts,
-      String location,
-      long size,
-      long offset,
-      ValLabels labels) {
+      String split, List<String> parts, String location, long size, long offset, ValLabels labels) {
     String reason = Listings.skipReason(parts);
     if (reason != null) {
       skipped.add(new SkippedFile(location, reason));
@@ -485,7 +481,8 @@ public final class InputScanner {
     String key = Listings.stem(parts.get(parts.size() - 1));
     String wnid = labels.wnidOf(key);
     if (wnid == null) {
-      rejects.add(new ListingReject(location, "no label row for " + key + " in " + labels.source()));
+      rejects.add(
+          new ListingReject(location, "no label row for " + key + " in " + labels.source()));
     } else {
       images.add(new SourceImage(split, wnid, key, location, size, offset));
     }
@@ -512,7 +509,8 @@ public final class InputScanner {
           skipped.add(new SkippedFile(location, reason));
         } else {
           rejects.add(
-              new ListingReject(location, "not inside a split directory (expected " + expected + ")"));
+              new ListingReject(
+                  location, "not inside a split directory (expected " + expected + ")"));
         }
       }
     }
@@ -524,8 +522,8 @@ public final class InputScanner {
   }
 
   /**
-   * The split directories to read; the others are skipped. {@code readable} limits the splits
-   * the layout can read ({@code null}: any); unreadable ones are skipped unless named.
+   * The split directories to read; the others are skipped. {@code readable} limits the splits the
+   * layout can read ({@code null}: any); unreadable ones are skipped unless named.
    */
   private List<FileStatus> select(List<FileStatus> splits, Set<String> readable) {
     Set<String> available = new LinkedHashSet<>();
@@ -560,7 +558,10 @@ public final class InputScanner {
     for (String split : options.splits()) {
       if (readable != null && !readable.contains(split)) {
         throw new IllegalArgumentException(
-            "Split " + split + " cannot be read in this layout; it reads " + new TreeSet<>(readable));
+            "Split "
+                + split
+                + " cannot be read in this layout; it reads "
+                + new TreeSet<>(readable));
       }
       if (!available.contains(split)) {
         throw new IllegalArgumentException(

@@ -13,17 +13,17 @@ import org.dtmspark.core.train.Seeds;
  * <p>The plan, exactly:
  *
  * <ol>
- *   <li>The images are sorted by {@link SourceImage#ORDER} (split, wnid, key, location); an
- *       image's id is its index in that order. Ids depend on the input only, never on the seed.
+ *   <li>The images are sorted by {@link SourceImage#ORDER} (split, wnid, key, location); an image's
+ *       id is its index in that order. Ids depend on the input only, never on the seed.
  *   <li>Each split is shuffled on its own: its {@code m} images, in id order, are permuted by
  *       Fisher–Yates with {@code rng = new SplittableRandom(Seeds.derive(seed, "shard-order:" +
- *       split))}: for {@code i = m - 1} down to {@code 1}, {@code j = rng.nextInt(i + 1)}, swap
- *       the entries at {@code i} and {@code j}. A split's order thus depends on its own images and
- *       the seed, not on the other splits.
- *   <li>The shards of a split are filled in permuted order: with {@link ShardSize.NumShards}
- *       {@code k}, shard {@code s} takes the next {@code m / k} images, plus one for {@code s < m
- *       % k}; with {@link ShardSize.TargetBytes} {@code t}, a shard takes images until the next
- *       would bring its source bytes above {@code t} (a shard holds at least one image).
+ *       split))}: for {@code i = m - 1} down to {@code 1}, {@code j = rng.nextInt(i + 1)}, swap the
+ *       entries at {@code i} and {@code j}. A split's order thus depends on its own images and the
+ *       seed, not on the other splits.
+ *   <li>The shards of a split are filled in permuted order: with {@link ShardSize.NumShards} {@code
+ *       k}, shard {@code s} takes the next {@code m / k} images, plus one for {@code s < m % k};
+ *       with {@link ShardSize.TargetBytes} {@code t}, a shard takes images until the next would
+ *       bring its source bytes above {@code t} (a shard holds at least one image).
  *   <li>Shards are numbered per split from 0 ({@code <split>/part-00000.parquet}) and listed by
  *       split, then number; an image's {@code position} is its row in its shard.
  * </ol>

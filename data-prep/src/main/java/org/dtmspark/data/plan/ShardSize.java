@@ -11,8 +11,8 @@ public sealed interface ShardSize {
   }
 
   /**
-   * Shards are filled in shuffled order until the next image would take them past {@code bytes}
-   * of source image bytes; an image larger than that gets a shard of its own.
+   * Shards are filled in shuffled order until the next image would take them past {@code bytes} of
+   * source image bytes; an image larger than that gets a shard of its own.
    */
   static ShardSize targetBytes(long bytes) {
     return new TargetBytes(bytes);
@@ -27,7 +27,8 @@ public sealed interface ShardSize {
     /** Validates the count. */
     public NumShards {
       if (count < 1) {
-        throw new IllegalArgumentException("Number of shards must be at least 1, cannot be: " + count);
+        throw new IllegalArgumentException(
+            "Number of shards must be at least 1, cannot be: " + count);
       }
     }
   }

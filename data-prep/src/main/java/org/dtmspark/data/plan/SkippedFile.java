@@ -4,8 +4,7 @@ package org.dtmspark.data.plan;
  * An input entry deliberately not read: a hidden file, a known non-image file ({@code .DS_Store},
  * {@code *.txt}, ...), or a directory that is not an input (listed once, not descended).
  *
- * @param location the file's or directory's location, in the form of {@link
- *     SourceImage#location()}
+ * @param location the file's or directory's location, in the form of {@link SourceImage#location()}
  * @param reason why it was not read
  */
 public record SkippedFile(String location, String reason) {

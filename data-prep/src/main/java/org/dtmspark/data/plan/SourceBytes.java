@@ -36,8 +36,13 @@ public final class SourceBytes {
   public static byte[] read(FileSystem fs, SourceImage image) throws IOException {
     if (image.size() > MAX_BYTES) {
       throw new IOException(
-          "Image size must be at most " + MAX_BYTES + " bytes, cannot be: " + image.size()
-              + " (" + image.location() + ")");
+          "Image size must be at most "
+              + MAX_BYTES
+              + " bytes, cannot be: "
+              + image.size()
+              + " ("
+              + image.location()
+              + ")");
     }
     byte[] bytes = new byte[(int) image.size()];
     try (InputStream in = open(fs, image)) {

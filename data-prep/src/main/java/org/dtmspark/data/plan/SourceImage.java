@@ -7,26 +7,23 @@ import java.util.Comparator;
  *
  * <p>A plain file's {@code location} is its qualified Hadoop path as {@link
  * org.apache.hadoop.fs.Path#toString()} writes it ({@code file:/data/train/n01440764/x.JPEG},
- * {@code hdfs://nn/...}, {@code s3a://bucket/...}); {@code new Path(location)} opens it. An
- * archive member's location is {@code <archive path>!/<member>} or {@code <archive
- * path>!/<class tar>!/<member>} (see {@link TarArchives#location}), and {@code offset} is where its
- * bytes start inside the outermost archive file, so {@link TarArchives#open} reads it with one
- * seek.
+ * {@code hdfs://nn/...}, {@code s3a://bucket/...}); {@code new Path(location)} opens it. An archive
+ * member's location is {@code <archive path>!/<member>} or {@code <archive path>!/<class
+ * tar>!/<member>} (see {@link TarArchives#location}), and {@code offset} is where its bytes start
+ * inside the outermost archive file, so {@link TarArchives#open} reads it with one seek.
  *
  * @param split the split, e.g. {@code train} or {@code val}
  * @param wnid the class (WordNet id or class directory name); {@code null} when unknown
  * @param key the file's stem, e.g. {@code n01440764_10026}
  * @param location where the bytes are, see above
  * @param size the number of bytes
- * @param offset for an archive member, the byte offset of its data in the outermost archive
- *     file; {@code -1} for a plain file
+ * @param offset for an archive member, the byte offset of its data in the outermost archive file;
+ *     {@code -1} for a plain file
  */
 public record SourceImage(
     String split, String wnid, String key, String location, long size, long offset) {
 
-  /**
-   * The order of image ids and of every listing: split, wnid (unknown first), key, location.
-   */
+  /** The order of image ids and of every listing: split, wnid (unknown first), key, location. */
   public static final Comparator<SourceImage> ORDER =
       Comparator.comparing(SourceImage::split)
           .thenComparing(SourceImage::wnid, Comparator.nullsFirst(Comparator.naturalOrder()))

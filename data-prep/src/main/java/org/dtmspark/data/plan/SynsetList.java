@@ -51,7 +51,9 @@ public record SynsetList(List<String> wnids, String sha256) {
     String expected = hash(wnids);
     if (!expected.equals(sha256)) {
       throw new IllegalArgumentException(
-          "Synset list hash must be the SHA-256 of its wnids (" + expected + "), cannot be: "
+          "Synset list hash must be the SHA-256 of its wnids ("
+              + expected
+              + "), cannot be: "
               + sha256);
     }
   }

@@ -18,7 +18,8 @@ import org.apache.hadoop.fs.Path;
  * Tar archives read in place on any Hadoop filesystem, never unpacked to local disk.
  *
  * <p>A member's location is the archive's path, then {@code !/} and the member's name, once per
- * level of nesting: {@code hdfs://nn/in/ILSVRC2012_img_train.tar!/n01440764.tar!/n01440764_10026.JPEG}.
+ * level of nesting: {@code
+ * hdfs://nn/in/ILSVRC2012_img_train.tar!/n01440764.tar!/n01440764_10026.JPEG}.
  *
  * <p>Two ways to get members' bytes, for the two shapes a job can take:
  *
@@ -73,9 +74,9 @@ public final class TarArchives {
 
   /**
    * Streams every regular-file member of the tar at {@code tarLocation} to {@code consumer}, in
-   * archive order. {@code tarLocation} is an archive path ({@code .../ILSVRC2012_img_val.tar}) or
-   * a nested tar inside one ({@code .../ILSVRC2012_img_train.tar!/n01440764.tar}); members that
-   * are themselves tars are passed as they are, not opened.
+   * archive order. {@code tarLocation} is an archive path ({@code .../ILSVRC2012_img_val.tar}) or a
+   * nested tar inside one ({@code .../ILSVRC2012_img_train.tar!/n01440764.tar}); members that are
+   * themselves tars are passed as they are, not opened.
    *
    * @param fs the filesystem of the archive
    * @throws FileNotFoundException when a nested tar named in the location is not in its archive

@@ -32,6 +32,7 @@ class ArchiveScanTest {
   @TempDir Path dir;
   private Path archives;
   private Path unpacked;
+
   /** Member name to bytes of every image, train and val. */
   private final Map<String, byte[]> content = new LinkedHashMap<>();
 
@@ -47,7 +48,13 @@ class ArchiveScanTest {
             "n01/._n01_2.JPEG", bytes("m", 9),
             "n01/link.JPEG", null);
     Map<String, byte[]> n02 =
-        members("n02_1.JPEG", bytes("c", 1), LONG_KEY + ".JPEG", bytes("d", 1500), "n02_3.JPEG", new byte[0]);
+        members(
+            "n02_1.JPEG",
+            bytes("c", 1),
+            LONG_KEY + ".JPEG",
+            bytes("d", 1500),
+            "n02_3.JPEG",
+            new byte[0]);
     Map<String, byte[]> val =
         members(
             "ILSVRC2012_val_00000001.JPEG", bytes("e", 300),
@@ -110,7 +117,8 @@ class ArchiveScanTest {
                 location(archives.resolve("ILSVRC2012_devkit_t12.tar.gz")),
                 "file that is not an ILSVRC2012 image archive, not read"),
             tuple(
-                location(archives.resolve(InputLayout.TRAIN_ARCHIVE)) + "!/n01.tar!/n01/._n01_2.JPEG",
+                location(archives.resolve(InputLayout.TRAIN_ARCHIVE))
+                    + "!/n01.tar!/n01/._n01_2.JPEG",
                 "hidden file"),
             tuple(
                 location(archives.resolve(InputLayout.TRAIN_ARCHIVE)) + "!/n01.tar!/n01/link.JPEG",
@@ -122,7 +130,10 @@ class ArchiveScanTest {
     assertThat(fromArchives.images())
         .extracting(SourceImage::location)
         .contains(
-            location(archives.resolve(InputLayout.TRAIN_ARCHIVE)) + "!/n02.tar!/" + LONG_KEY + ".JPEG",
+            location(archives.resolve(InputLayout.TRAIN_ARCHIVE))
+                + "!/n02.tar!/"
+                + LONG_KEY
+                + ".JPEG",
             location(archives.resolve(InputLayout.VAL_ARCHIVE)) + "!/ILSVRC2012_val_00000002.JPEG");
   }
 
@@ -149,7 +160,9 @@ class ArchiveScanTest {
     Map<String, byte[]> streamed = new LinkedHashMap<>();
 
     TarArchives.forEachMember(
-        fs, TarArchives.location(train, "n02.tar"), (loc, in) -> streamed.put(loc, in.readAllBytes()));
+        fs,
+        TarArchives.location(train, "n02.tar"),
+        (loc, in) -> streamed.put(loc, in.readAllBytes()));
 
     assertThat(new ArrayList<>(streamed.keySet()))
         .containsExactly(
@@ -172,7 +185,9 @@ class ArchiveScanTest {
     assertThat(valMembers).hasSize(3);
 
     assertThatThrownBy(
-            () -> TarArchives.forEachMember(fs, TarArchives.location(train, "n09.tar"), (l, in) -> {}))
+            () ->
+                TarArchives.forEachMember(
+                    fs, TarArchives.location(train, "n09.tar"), (l, in) -> {}))
         .isInstanceOf(FileNotFoundException.class)
         .hasMessage("No member n09.tar in archive " + train);
   }
@@ -197,12 +212,15 @@ class ArchiveScanTest {
         .extracting(ListingReject::location)
         .containsExactly(train + "!/loose.JPEG", train + "!/n03.tar");
     assertThat(listing.rejects().get(0).reason()).startsWith("not inside a class archive");
-    assertThat(listing.rejects().get(1).reason()).startsWith("class archive unreadable after 0 members");
+    assertThat(listing.rejects().get(1).reason())
+        .startsWith("class archive unreadable after 0 members");
     assertThat(listing.skipped())
         .extracting(SkippedFile::location, SkippedFile::reason)
         .contains(
             tuple(train + "!/notes.txt", "known non-image file type (.txt)"),
-            tuple(location(archives.resolve(InputLayout.VAL_ARCHIVE)), "split not selected, not read"));
+            tuple(
+                location(archives.resolve(InputLayout.VAL_ARCHIVE)),
+                "split not selected, not read"));
     // the class tar names the class even when it cannot be read
     assertThat(listing.synsets().wnids()).containsExactly("n01", "n03");
   }
@@ -210,10 +228,10 @@ class ArchiveScanTest {
   @Test
   void valOnlyTakesItsClassesFromTheLabelsAndRejectsUnlabelledMembers() throws IOException {
     Path labels =
-        write(
-            dir, "kaggle.csv", "ImageId,PredictionString\nILSVRC2012_val_00000001,n07 1 2 3 4\n");
+        write(dir, "kaggle.csv", "ImageId,PredictionString\nILSVRC2012_val_00000001,n07 1 2 3 4\n");
 
-    Listing listing = scanArchives(ScanOptions.defaults().withSplits("val").withValLabels(hadoop(labels)));
+    Listing listing =
+        scanArchives(ScanOptions.defaults().withSplits("val").withValLabels(hadoop(labels)));
 
     assertThat(listing.images()).extracting(SourceImage::wnid).containsExactly("n07");
     assertThat(listing.synsets().wnids()).containsExactly("n07");
@@ -233,7 +251,14 @@ class ArchiveScanTest {
         tar(
             members(
                 "n05.tar",
-                tar(members("n05/a.JPEG", bytes("a", 3), longName, image, "n05/b.JPEG", bytes("b", 4))))));
+                tar(
+                    members(
+                        "n05/a.JPEG",
+                        bytes("a", 3),
+                        longName,
+                        image,
+                        "n05/b.JPEG",
+                        bytes("b", 4))))));
     ScanOptions trainOnly = ScanOptions.defaults().withSplits("train");
 
     if (!lang3Present()) {
@@ -264,7 +289,8 @@ class ArchiveScanTest {
     Files.delete(archives.resolve("val_labels.txt"));
 
     assertThatThrownBy(() -> scanArchives(ScanOptions.defaults()))
-        .hasMessageContaining("ILSVRC2012_img_val.tar needs a label file: give it with --val-labels")
+        .hasMessageContaining(
+            "ILSVRC2012_img_val.tar needs a label file: give it with --val-labels")
         .hasMessageContaining(location(archives.resolve("val_labels.txt")));
   }
 
@@ -273,7 +299,11 @@ class ArchiveScanTest {
     assertThatThrownBy(
             () ->
                 InputScanner.scan(
-                    localFs(), hadoop(unpacked), InputLayout.ILSVRC_ARCHIVES, ScanOptions.defaults()))
-        .hasMessageContaining("is not in the ilsvrc-archives layout: expected ILSVRC2012_img_train.tar");
+                    localFs(),
+                    hadoop(unpacked),
+                    InputLayout.ILSVRC_ARCHIVES,
+                    ScanOptions.defaults()))
+        .hasMessageContaining(
+            "is not in the ilsvrc-archives layout: expected ILSVRC2012_img_train.tar");
   }
 }

@@ -46,9 +46,12 @@ class ImageFolderScanTest {
 
     assertThat(listing.images())
         .containsExactly(
-            new SourceImage("train", "n01", "n01_1", location(root.resolve("train/n01/n01_1.JPEG")), 10),
-            new SourceImage("train", "n01", "n01_2", location(root.resolve("train/n01/n01_2.JPEG")), 11),
-            new SourceImage("train", "n02", "n02_1", location(root.resolve("train/n02/n02_1.JPEG")), 12),
+            new SourceImage(
+                "train", "n01", "n01_1", location(root.resolve("train/n01/n01_1.JPEG")), 10),
+            new SourceImage(
+                "train", "n01", "n01_2", location(root.resolve("train/n01/n01_2.JPEG")), 11),
+            new SourceImage(
+                "train", "n02", "n02_1", location(root.resolve("train/n02/n02_1.JPEG")), 12),
             new SourceImage(
                 "train", "n02", "n02_2", location(root.resolve("train/n02/deeper/n02_2.JPEG")), 13),
             new SourceImage("val", "n01", "v1", location(root.resolve("val/n01/v1.JPEG")), 15));
@@ -107,12 +110,15 @@ class ImageFolderScanTest {
 
   @Test
   void aGivenSynsetFileRejectsTrainImagesOfOtherClasses() throws IOException {
-    Path synsets = write(root.getParent(), "synsets-" + root.getFileName() + ".txt", "n01 x\nn03 y\n");
+    Path synsets =
+        write(root.getParent(), "synsets-" + root.getFileName() + ".txt", "n01 x\nn03 y\n");
 
     Listing listing = scan(ScanOptions.defaults().withSynsetFile(hadoop(synsets)));
 
     assertThat(listing.synsets().wnids()).containsExactly("n01", "n03");
-    assertThat(listing.images()).extracting(SourceImage::key).containsExactly("n01_1", "n01_2", "v1", "v2");
+    assertThat(listing.images())
+        .extracting(SourceImage::key)
+        .containsExactly("n01_1", "n01_2", "v1", "v2");
     assertThat(listing.rejects())
         .extracting(ListingReject::reason)
         .containsExactly(
@@ -139,6 +145,7 @@ class ImageFolderScanTest {
             () ->
                 InputScanner.scan(
                     localFs(), hadoop(flat), InputLayout.IMAGE_FOLDER, ScanOptions.defaults()))
-        .hasMessageContaining("flat has no split directory; expected <root>/<split>/<class>/<image>");
+        .hasMessageContaining(
+            "flat has no split directory; expected <root>/<split>/<class>/<image>");
   }
 }

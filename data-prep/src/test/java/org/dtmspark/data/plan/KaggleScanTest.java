@@ -60,7 +60,8 @@ class KaggleScanTest {
     assertThat(listing.rejects())
         .containsExactly(
             new ListingReject(
-                location(root.resolve(DATA + "val/ILSVRC2012_val_00000003.JPEG")), "unknown wnid n99"),
+                location(root.resolve(DATA + "val/ILSVRC2012_val_00000003.JPEG")),
+                "unknown wnid n99"),
             new ListingReject(
                 location(root.resolve(DATA + "val/ILSVRC2012_val_00000004.JPEG")),
                 "no label row for ILSVRC2012_val_00000004 in "
@@ -100,13 +101,16 @@ class KaggleScanTest {
             "my-labels.txt",
             "ILSVRC2012_val_00000001.JPEG n01\nILSVRC2012_val_00000004.JPEG n05\n");
 
-    Listing listing = scan(root, ScanOptions.defaults().withSplits("val").withValLabels(hadoop(labels)));
+    Listing listing =
+        scan(root, ScanOptions.defaults().withSplits("val").withValLabels(hadoop(labels)));
 
     assertThat(listing.images())
         .extracting(SourceImage::wnid, SourceImage::key)
         .containsExactly(
             tuple("n01", "ILSVRC2012_val_00000001"), tuple("n05", "ILSVRC2012_val_00000004"));
-    assertThat(listing.rejects()).extracting(ListingReject::reason).allMatch(r -> r.startsWith("no label row"));
+    assertThat(listing.rejects())
+        .extracting(ListingReject::reason)
+        .allMatch(r -> r.startsWith("no label row"));
   }
 
   @Test

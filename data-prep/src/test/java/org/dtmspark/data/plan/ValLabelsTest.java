@@ -29,8 +29,7 @@ class ValLabelsTest {
 
     assertThat(labels.wnidByKey())
         .isEqualTo(
-            Map.of(
-                "ILSVRC2012_val_00008726", "n02119789", "ILSVRC2012_val_00000001", "n01751748"));
+            Map.of("ILSVRC2012_val_00008726", "n02119789", "ILSVRC2012_val_00000001", "n01751748"));
     assertThat(labels.wnids()).containsExactly("n01751748", "n02119789");
   }
 
