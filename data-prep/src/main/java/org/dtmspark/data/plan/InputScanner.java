@@ -18,8 +18,11 @@ import org.apache.hadoop.fs.Path;
 /**
  * Finds the input images under a root on any Hadoop filesystem, in one of the {@link InputLayout}s,
  * and accounts for every entry it looks at: a candidate image, a skipped entry, or a reject. File
- * contents are not read (validation is the shard job's); archives are streamed once, headers only
- * in effect, never unpacked to disk.
+ * contents are not inspected (validation is the shard job's). A tar archive is streamed once from
+ * start to end (tar has no index), never unpacked to disk; each member is recorded with its byte
+ * offset in the archive file, so that the shard job reads any member with one seek ({@link
+ * SourceBytes#open}), many shards in parallel. Member names are checked by the same rules as files.
+ * Directory and link entries are not images: directories are ignored, links skipped.
  *
  * <p>Rules shared by the layouts:
  *
@@ -28,7 +31,7 @@ import org.apache.hadoop.fs.Path;
  *       directories or {@code __MACOSX}, and known non-image files ({@code Thumbs.db}, {@code
  *       *.txt}, {@code *.csv}, {@code *.json}, {@code *.xml}, {@code *.md}, ...) are skipped with
  *       the reason. So are directories that are not read: hidden ones and splits not selected
- *       (listed once, not descended).
+ *       (listed once, not descended), and, beside the ILSVRC2012 archives, every other entry.
  *   <li>Everything else is a candidate image; its class is its class directory (or class tar), or
  *       for a flat val split its row in the label file. A candidate without a class (a file outside
  *       any class directory, a val image without a label row) or whose class is not in the synset

@@ -1,5 +1,6 @@
 package org.dtmspark.data.plan;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -16,7 +17,8 @@ public record Listing(
     List<SourceImage> images,
     List<SkippedFile> skipped,
     List<ListingReject> rejects,
-    SynsetList synsets) {
+    SynsetList synsets)
+    implements Serializable {
 
   /** Copies the lists. */
   public Listing {

@@ -1,5 +1,7 @@
 package org.dtmspark.data.plan;
 
+import java.io.Serializable;
+
 /**
  * Where one image goes.
  *
@@ -12,7 +14,8 @@ package org.dtmspark.data.plan;
  *     ShardSpec#index()})
  * @param position its row within the shard, from 0
  */
-public record PlannedImage(long imageId, SourceImage source, int label, int shard, int position) {
+public record PlannedImage(long imageId, SourceImage source, int label, int shard, int position)
+    implements Serializable {
   /** Validates the numbers. */
   public PlannedImage {
     if (imageId < 0 || label < -1 || shard < 0 || position < 0) {

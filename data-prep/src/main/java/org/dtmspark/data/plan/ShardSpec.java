@@ -1,5 +1,6 @@
 package org.dtmspark.data.plan;
 
+import java.io.Serializable;
 import java.util.Locale;
 
 /**
@@ -11,7 +12,8 @@ import java.util.Locale;
  * @param rows the number of images in the shard, at least 1
  * @param bytes the sum of the images' source sizes
  */
-public record ShardSpec(String split, int index, String fileName, int rows, long bytes) {
+public record ShardSpec(String split, int index, String fileName, int rows, long bytes)
+    implements Serializable {
   /** Validates the fields. */
   public ShardSpec {
     if (index < 0) {

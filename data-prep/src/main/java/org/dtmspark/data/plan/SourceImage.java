@@ -1,5 +1,6 @@
 package org.dtmspark.data.plan;
 
+import java.io.Serializable;
 import java.util.Comparator;
 
 /**
@@ -21,7 +22,8 @@ import java.util.Comparator;
  *     {@code -1} for a plain file
  */
 public record SourceImage(
-    String split, String wnid, String key, String location, long size, long offset) {
+    String split, String wnid, String key, String location, long size, long offset)
+    implements Serializable {
 
   /** The order of image ids and of every listing: split, wnid (unknown first), key, location. */
   public static final Comparator<SourceImage> ORDER =

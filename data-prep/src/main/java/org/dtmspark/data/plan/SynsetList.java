@@ -3,6 +3,7 @@ package org.dtmspark.data.plan;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,7 +28,7 @@ import org.apache.hadoop.fs.Path;
  * @param wnids the class names, sorted in {@link String#compareTo} order, no duplicates
  * @param sha256 the hash described above
  */
-public record SynsetList(List<String> wnids, String sha256) {
+public record SynsetList(List<String> wnids, String sha256) implements Serializable {
 
   /** Validates that the list is sorted, unique, and that the hash matches it. */
   public SynsetList {

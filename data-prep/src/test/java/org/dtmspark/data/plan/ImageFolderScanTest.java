@@ -79,6 +79,21 @@ class ImageFolderScanTest {
   }
 
   @Test
+  void locationsOpenAgainEvenWithSpacesAndPercentSigns() throws IOException {
+    Path odd = root.resolve("odd dir");
+    byte[] content = bytes("odd", 33);
+    write(odd, "train/n 01/a b%20c.JPEG", content);
+
+    Listing listing =
+        InputScanner.scan(localFs(), hadoop(odd), InputLayout.IMAGE_FOLDER, ScanOptions.defaults());
+
+    SourceImage image = listing.images().get(0);
+    assertThat(image.wnid()).isEqualTo("n 01");
+    assertThat(image.key()).isEqualTo("a b%20c");
+    assertThat(SourceBytes.read(localFs(), image)).isEqualTo(content);
+  }
+
+  @Test
   void sameTreeGivesTheSameListing() throws IOException {
     assertThat(scan(ScanOptions.defaults())).isEqualTo(scan(ScanOptions.defaults()));
   }

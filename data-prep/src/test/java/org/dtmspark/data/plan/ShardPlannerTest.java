@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -224,6 +228,37 @@ class ShardPlannerTest {
     assertThat(order).containsExactly(expected);
     assertThat(ShardPlanner.shuffle(10, 42, "val")).isNotEqualTo(order);
     assertThat(ShardPlanner.shuffle(1, 42, "train")).containsExactly(0);
+  }
+
+  @Test
+  void aPlanRoundTripsThroughJavaSerializationForSparkTasks() throws Exception {
+    ShardPlan plan = plan(ShardSize.numShards(2), 3);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(plan);
+      out.writeObject(SYNSETS);
+    }
+
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+      assertThat(in.readObject()).isEqualTo(plan);
+      assertThat(in.readObject()).isEqualTo(SYNSETS);
+    }
+  }
+
+  @Test
+  void aPlanWhoseRowsDisagreeIsRejected() {
+    ShardPlan plan = plan(ShardSize.numShards(2), 3);
+    List<PlannedImage> images = new ArrayList<>(plan.images());
+    PlannedImage first = images.get(0);
+    PlannedImage second = images.get(1);
+    images.set(
+        1, new PlannedImage(1, second.source(), second.label(), first.shard(), first.position()));
+
+    assertThatThrownBy(() -> new ShardPlan(images, plan.shards()))
+        .hasMessageStartingWith("Each image must have a free row of a shard of its split");
+    assertThatThrownBy(() -> new ShardPlan(plan.images(), plan.shards().subList(0, 3)))
+        .hasMessage("Shard rows must add up to the number of images (30), cannot be: 27");
   }
 
   private static final int[] PINNED = {0, 2, 9, 4, 8, 7, 3, 1, 5, 6};
