@@ -1,5 +1,7 @@
 package org.dtmspark.data.image;
 
+import java.io.Serializable;
+
 /**
  * What {@link ImageInspector} may change in the images it accepts.
  *
@@ -8,7 +10,8 @@ package org.dtmspark.data.image;
  *     that it becomes this many pixels (aspect ratio kept) and re-encoded as JPEG; 0 never resizes
  * @param jpegQuality quality of every JPEG the inspector writes, in {@code (0, 1]}
  */
-public record InspectOptions(boolean reencodeAll, int resizeShorterSide, float jpegQuality) {
+public record InspectOptions(boolean reencodeAll, int resizeShorterSide, float jpegQuality)
+    implements Serializable {
   /** The default JPEG quality, 0.95. */
   public static final float DEFAULT_JPEG_QUALITY = 0.95f;
 

@@ -5,25 +5,23 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.dtmspark.data.shard.Manifest;
 
 /**
  * The classes of a dataset: a sorted list of wnids, whose 0-based index is the label (SPEC section
  * 4), and the SHA-256 that identifies the list in manifests.
  *
- * <p>The hash is the lower-case hex SHA-256 of the UTF-8 bytes of the wnids joined by {@code \n}
- * (no trailing newline); the empty list hashes the empty string.
+ * <p>The hash is the manifest's ({@link org.dtmspark.data.shard.Manifest#synsetsSha256}): the
+ * lower-case hex SHA-256 of the UTF-8 bytes of every wnid followed by {@code \n}.
  *
  * @param wnids the class names, sorted in {@link String#compareTo} order, no duplicates
  * @param sha256 the hash described above
@@ -134,12 +132,6 @@ public record SynsetList(List<String> wnids, String sha256) implements Serializa
   }
 
   private static String hash(List<String> sorted) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      byte[] bytes = String.join("\n", sorted).getBytes(StandardCharsets.UTF_8);
-      return HexFormat.of().formatHex(digest.digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return Manifest.synsetsSha256(sorted);
   }
 }

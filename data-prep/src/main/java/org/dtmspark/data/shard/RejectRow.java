@@ -1,5 +1,7 @@
 package org.dtmspark.data.shard;
 
+import java.io.Serializable;
+
 /**
  * One input that could not be used as an image row.
  *
@@ -8,7 +10,7 @@ package org.dtmspark.data.shard;
  * @param reason why it was rejected, a short stable phrase (for example {@code truncated}), counted
  *     by reason in the manifest
  */
-public record RejectRow(String location, String split, String reason) {
+public record RejectRow(String location, String split, String reason) implements Serializable {
   public RejectRow {
     if (location == null || location.isEmpty()) {
       throw new IllegalArgumentException(

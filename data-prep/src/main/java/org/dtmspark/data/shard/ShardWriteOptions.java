@@ -1,5 +1,6 @@
 package org.dtmspark.data.shard;
 
+import java.io.Serializable;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
@@ -16,7 +17,7 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
  * @param commitMode how the file gets its final name
  */
 public record ShardWriteOptions(
-    long rowGroupBytes, CompressionCodecName codec, CommitMode commitMode) {
+    long rowGroupBytes, CompressionCodecName codec, CommitMode commitMode) implements Serializable {
   /** Smallest accepted row-group size. */
   public static final long MIN_ROW_GROUP_BYTES = 1024;
 

@@ -27,9 +27,9 @@ class SynsetListTest {
     assertThat(synsets.labelOf("n02")).isEqualTo(1);
     assertThat(synsets.labelOf("n03")).isEqualTo(-1);
     assertThat(synsets.labelOf(null)).isEqualTo(-1);
-    // printf 'n01440764\nn02' | sha256sum
+    // printf 'n01440764\nn02\n' | sha256sum (the manifest's definition)
     assertThat(synsets.sha256())
-        .isEqualTo("842a6ea298acaa040e293972543cb577675ea1397c3fe61c32202eaf7af215e7");
+        .isEqualTo("c2adc23fc8522774d7f6872d0cdac885e18068508bbd544d4a940f12f74fd849");
   }
 
   @Test
@@ -57,7 +57,7 @@ class SynsetListTest {
     assertThat(synsets.wnids()).containsExactly("a", "b", "c");
     assertThat(synsets.size()).isEqualTo(3);
     assertThat(synsets.sha256())
-        .isEqualTo("ea7fb08b7a2dc4619ffb7c7bb38d95a2047935fa165d71b12efd3852a2e6d0cc");
+        .isEqualTo("880553fca8fcea94e325ee2cfb48e5a985cc797f39a14cc6d3cedecfeb2ae4d2");
     assertThat(SynsetList.fromWnids(List.of()).sha256())
         .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   }
