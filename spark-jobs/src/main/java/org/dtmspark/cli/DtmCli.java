@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       MorphCommand.class,
       BenchCommand.class,
       ShardCommand.class,
+      BenchShardCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

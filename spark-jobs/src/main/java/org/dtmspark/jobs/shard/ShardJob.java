@@ -41,6 +41,7 @@ import org.dtmspark.data.shard.RejectWriter;
 import org.dtmspark.data.shard.ShardWriteOptions;
 import org.dtmspark.data.shard.ShardWriter;
 import org.dtmspark.data.shard.WrittenShard;
+import org.dtmspark.jobs.StageProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -141,8 +142,10 @@ public final class ShardJob {
         ShardPlanner.plan(listing.images(), listing.synsets(), options.size(), options.seed());
     LOG.info("Plan: {} shards, seed {}", plan.shards().size(), options.seed());
 
-    List<ShardOutcome> outcomes =
-        plan.images().isEmpty() ? List.of() : writeShards(jsc, conf, options, plan, out);
+    List<ShardOutcome> outcomes;
+    try (StageProgress progress = StageProgress.attach(spark.sparkContext(), "shard")) {
+      outcomes = plan.images().isEmpty() ? List.of() : writeShards(jsc, conf, options, plan, out);
+    }
 
     List<RejectRow> rejects = new ArrayList<>();
     for (ListingReject r : listing.rejects()) {

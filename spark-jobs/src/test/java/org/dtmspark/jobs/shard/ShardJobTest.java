@@ -265,6 +265,37 @@ class ShardJobTest {
     assertThat(summary(dir.resolve("from-tar"))).isEqualTo(summary(dir.resolve("from-tree")));
   }
 
+  @Test
+  void kaggleValLabelsComeFromTheFirstWnidOfTheSolutionCsv() throws Exception {
+    Path root = dir.resolve("kaggle");
+    String data = "ILSVRC/Data/CLS-LOC/";
+    byte[] rgb = fixture("rgb.jpg");
+    Files.createDirectories(root);
+    Files.writeString(root.resolve("LOC_synset_mapping.txt"), "n01 tench\nn02 goldfish\n");
+    Files.writeString(
+        root.resolve("LOC_val_solution.csv"),
+        "ImageId,PredictionString\n"
+            + "ILSVRC2012_val_00000001,n02 1 2 3 4 n01 5 6 7 8\n"
+            + "ILSVRC2012_val_00000002,n99 1 2 3 4\n");
+    put(root.resolve(data + "train/n01/n01_1.JPEG"), rgb);
+    put(root.resolve(data + "train/n02/n02_1.JPEG"), fixture("grayscale.jpg"));
+    put(root.resolve(data + "val/ILSVRC2012_val_00000001.JPEG"), rgb);
+    put(root.resolve(data + "val/ILSVRC2012_val_00000002.JPEG"), rgb);
+
+    ShardJob.Result r =
+        ShardJob.run(options(root.toUri().toString(), dir.resolve("out"), 1L << 30, false), spark);
+
+    assertThat(r.rows()).isEqualTo(3);
+    assertThat(r.rejects()).isEqualTo(1); // val image of the unknown wnid n99
+    ImageRow val =
+        rows(dir.resolve("out")).stream()
+            .filter(x -> x.split().equals("val"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(val.wnid()).isEqualTo("n02");
+    assertThat(val.label()).isEqualTo(1);
+  }
+
   private static Set<String> summary(Path out) throws IOException {
     Set<String> s = new TreeSet<>();
     for (ImageRow r : rows(out)) {
