@@ -16,8 +16,8 @@ import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.data.idx.IdxDataset;
 import org.dtmspark.data.idx.IdxFile;
-import org.dtmspark.data.idx.IdxImport;
 import org.dtmspark.data.idx.IdxImages;
+import org.dtmspark.data.idx.IdxImport;
 import org.dtmspark.data.idx.IdxLabels;
 import org.dtmspark.data.idx.IdxReader;
 import org.dtmspark.data.shard.ShardImageDataset;
@@ -111,7 +111,9 @@ public final class Datasets {
     return Optional.empty();
   }
 
-  /** Whether {@code spec} names the embedded demo subset ({@code demo:train}, {@code demo:test}). */
+  /**
+   * Whether {@code spec} names the embedded demo subset ({@code demo:train}, {@code demo:test}).
+   */
   public static boolean isDemo(String spec) {
     return spec.startsWith("demo:");
   }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       ProbeCommand.class,
       MorphCommand.class,
       BenchCommand.class,
+      ImportIdxCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

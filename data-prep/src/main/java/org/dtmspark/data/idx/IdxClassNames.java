@@ -101,7 +101,8 @@ public final class IdxClassNames {
    */
   public static List<String> synthetic(int count) {
     if (count < 1) {
-      throw new IllegalArgumentException("Number of classes must be at least 1, cannot be: " + count);
+      throw new IllegalArgumentException(
+          "Number of classes must be at least 1, cannot be: " + count);
     }
     int width = Integer.toString(count - 1).length();
     List<String> names = new ArrayList<>(count);

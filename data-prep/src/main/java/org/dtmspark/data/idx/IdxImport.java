@@ -335,8 +335,8 @@ public final class IdxImport {
     }
 
     /**
-     * One line for the console, e.g. {@code import-idx: 70000 images (train 60000, test 10000),
-     * 10 classes, 7 shards (25.3 MB), 0 rejects, in 9.1 s (7692 images/s) -> file:/data/fmnist}.
+     * One line for the console, e.g. {@code import-idx: 70000 images (train 60000, test 10000), 10
+     * classes, 7 shards (25.3 MB), 0 rejects, in 9.1 s (7692 images/s) -> file:/data/fmnist}.
      */
     public String summary() {
       StringBuilder perSplit = new StringBuilder();
@@ -728,8 +728,7 @@ public final class IdxImport {
         canvas = new BufferedImage(images.cols(), images.rows(), BufferedImage.TYPE_BYTE_GRAY);
       }
       byte[] target = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
-      System.arraycopy(
-          images.pixels(), index * images.imageSize(), target, 0, images.imageSize());
+      System.arraycopy(images.pixels(), index * images.imageSize(), target, 0, images.imageSize());
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(2 * images.imageSize());
       try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
         writer.setOutput(out);

@@ -104,8 +104,7 @@ class IdxImportTest {
             options(
                     out,
                     List.of(
-                        new IdxImport.Split(
-                            "test", IdxFile.local(images), IdxFile.local(labels))))
+                        new IdxImport.Split("test", IdxFile.local(images), IdxFile.local(labels))))
                 .optClassNames(IdxClassNames.parse("fashion-mnist"))
                 .optRowsPerShard(3000)
                 .build());
@@ -129,8 +128,9 @@ class IdxImportTest {
             "trouser",
             "tshirt_top");
     // 10,000 rows in at most 3,000 per shard: 4 shards of 2,500.
-    assertThat(manifest.shards()).extracting(ShardEntry::rows).containsExactly(2500L, 2500L, 2500L,
-        2500L);
+    assertThat(manifest.shards())
+        .extracting(ShardEntry::rows)
+        .containsExactly(2500L, 2500L, 2500L, 2500L);
     Map<String, Long> expectedCounts = new TreeMap<>();
     for (int label : idx.labels().toIntArray()) {
       expectedCounts.merge(IdxClassNames.FASHION_MNIST.get(label), 1L, Long::sum);
@@ -156,7 +156,9 @@ class IdxImportTest {
       assertThat(row.source()).isEqualTo("t10k-images-idx3-ubyte.gz#" + index);
       assertThat(row.reencoded()).isNull();
       assertThat(row.sha256()).isEqualTo(sha256(row.image()));
-      assertThat(grayPixels(row.image())).as("pixels of %d", index).isEqualTo(idx.images().image(index));
+      assertThat(grayPixels(row.image()))
+          .as("pixels of %d", index)
+          .isEqualTo(idx.images().image(index));
     }
     // Shuffled across shards: the first shard does not hold the first 2,500 images.
     assertThat(rows.subList(0, 2500).stream().mapToLong(ImageRow::imageId).max().getAsLong())
@@ -210,7 +212,9 @@ class IdxImportTest {
         .extracting(ImageRow::imageId)
         .containsExactlyInAnyOrderElementsOf(range(0, 50));
     List<ImageRow> test = rows(out, manifest, "test");
-    assertThat(test).extracting(ImageRow::imageId).containsExactlyInAnyOrderElementsOf(range(50, 70));
+    assertThat(test)
+        .extracting(ImageRow::imageId)
+        .containsExactlyInAnyOrderElementsOf(range(50, 70));
     for (ImageRow row : test) {
       assertThat(row.key()).isEqualTo("test_" + (row.imageId() - 50));
       assertThat(row.source()).isEqualTo("test-images-idx3-ubyte.gz#" + (row.imageId() - 50));
