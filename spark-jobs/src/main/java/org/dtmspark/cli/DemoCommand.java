@@ -18,10 +18,11 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the method end to end on the embedded Fashion-MNIST subset (10,000 train, 2,000 test):",
-      "its import as Parquet shards under OUTPUT/data, read back from them, a supervised tiny",
-      "teacher, DTM and token-wise pretraining of a tiny student, a student without",
-      "pretraining, linear probes of all, and a report whose path it prints.",
+      "Runs the method end to end on the embedded Fashion-MNIST subset (10,000 train,",
+      "2,000 test): its import as Parquet shards under OUTPUT/data, read back from",
+      "them; a supervised tiny teacher; DTM and token-wise pretraining of a tiny",
+      "student; a student without pretraining; linear probes of all; and a report",
+      "whose path it prints.",
       "Settings: conf/demo.conf (shipped in the jar), then --config files, then --set."
     })
 final class DemoCommand implements Callable<Integer> {

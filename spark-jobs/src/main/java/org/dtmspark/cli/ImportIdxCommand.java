@@ -18,12 +18,13 @@ import picocli.CommandLine.Spec;
     name = "import-idx",
     mixinStandardHelpOptions = true,
     description = {
-      "Imports MNIST-family idx files (gzip or plain) as Parquet image shards (SPEC section 4):",
-      "DIR/<split>/part-*.parquet, DIR/_rejects/, and DIR/_manifest.json, written last.",
-      "Repeat --images F --labels F --split NAME for each split; image ids follow that order.",
-      "Files and DIR: local paths or Hadoop URIs (hdfs://, s3a://, file://).",
-      "Example: dtm import-idx --images t10k-images-idx3-ubyte.gz --labels",
-      "  t10k-labels-idx1-ubyte.gz --split test --classes fashion-mnist --output /data/fmnist"
+      "Imports MNIST-family idx files (gzip or plain) as Parquet image shards",
+      "(SPEC section 4): DIR/<split>/part-*.parquet, DIR/_rejects/, and",
+      "DIR/_manifest.json, written last. Repeat --images, --labels, --split for each",
+      "split; image ids follow that order. Files and DIR: local paths or Hadoop URIs",
+      "(hdfs://, s3a://, file://). Example:",
+      "  dtm import-idx --split test --images t10k-images-idx3-ubyte.gz",
+      "    --labels t10k-labels-idx1-ubyte.gz --classes fashion-mnist --output fmnist"
     })
 final class ImportIdxCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

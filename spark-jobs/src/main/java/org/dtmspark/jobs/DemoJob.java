@@ -96,7 +96,7 @@ public final class DemoJob {
     Optional<IdxImport.Split> trainIdx = Datasets.idxImportSplit(train, TRAIN_SPLIT);
     Optional<IdxImport.Split> valIdx = Datasets.idxImportSplit(val, VAL_SPLIT);
     org.apache.hadoop.fs.Path data =
-        new org.apache.hadoop.fs.Path(out.resolve("data").toAbsolutePath().toUri());
+        new org.apache.hadoop.fs.Path(out.resolve("data").toAbsolutePath().toString());
     Configuration conf = new Configuration();
     if (trainIdx.isPresent() || valIdx.isPresent()) {
       IdxImport.Builder options =

@@ -70,7 +70,10 @@ import org.slf4j.LoggerFactory;
  * that it is lossy), {@code width} = columns, {@code height} = rows, and {@code sha256} of the
  * encoded bytes. The rows of a split are permuted with {@code Seeds.rng(seed, "import-idx/" +
  * split)} and cut into {@code ceil(n / rowsPerShard)} shards of nearly equal size (at least one, so
- * that every split has a directory). The same inputs and options give the same shard bytes.
+ * that every split has a directory). The same inputs and options give the same rows, image bytes
+ * included, in the same shards of the same sizes; the shard files' SHA-256 can still differ between
+ * JVM runs, because parquet-mr writes each column's encodings into the footer from a hash set of
+ * enums, in an order that varies from run to run.
  *
  * <p>Output. An existing output with a manifest is an error unless {@link Options#overwrite()}; one
  * without a manifest is what a killed run leaves and is cleaned (with a log line) and redone. Only
