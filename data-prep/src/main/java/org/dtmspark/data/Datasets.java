@@ -9,11 +9,18 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.data.idx.IdxDataset;
+import org.dtmspark.data.idx.IdxFile;
 import org.dtmspark.data.idx.IdxImages;
+import org.dtmspark.data.idx.IdxImport;
 import org.dtmspark.data.idx.IdxLabels;
 import org.dtmspark.data.idx.IdxReader;
+import org.dtmspark.data.shard.ShardImageDataset;
 
 /**
  * Opens a dataset from its text form, as given on the command line:
@@ -23,35 +30,31 @@ import org.dtmspark.data.idx.IdxReader;
  *   <li>{@code idx:DIR/PREFIX}: MNIST-family idx files {@code DIR/PREFIX-images-idx3-ubyte[.gz]}
  *       and {@code DIR/PREFIX-labels-idx1-ubyte[.gz]}, e.g. {@code
  *       idx:/usr/share/datasets/fashion-mnist/train};
+ *   <li>{@code shards:DIR#SPLIT}: split {@code SPLIT} of Parquet image shards (SPEC section 4, as
+ *       written by {@code dtm shard} or {@code dtm import-idx}) under {@code DIR}, a local path or
+ *       a Hadoop URI ({@code hdfs://}, {@code s3a://}), read through {@link ShardImageDataset};
  * </ul>
  *
- * <p>Any form takes a {@code ?limit=N} suffix that keeps the first N images (smoke runs).
+ * <p>Any form takes a {@code ?limit=N} suffix that keeps the first N images (smoke runs); for
+ * shards these are the first N rows in shard order, which the sharding shuffled.
  */
 public final class Datasets {
   /** One line for command-line help. */
   public static final String SPEC_HELP =
-      "demo:train | demo:test | idx:DIR/PREFIX, optionally with ?limit=N";
+      "demo:train | demo:test | idx:DIR/PREFIX | shards:DIR#SPLIT, optionally with ?limit=N";
 
   private static final String DEMO_RESOURCE = "dtm-demo/fashion-mnist/";
+
+  private static final String SHARDS = "shards:";
 
   private Datasets() {}
 
   /** Opens {@code spec}; errors name the spec and the file at fault. */
   public static ImageDataset open(String spec) {
-    String base = spec;
-    int limit = -1;
-    int q = spec.indexOf("?limit=");
-    if (q >= 0) {
-      base = spec.substring(0, q);
-      String n = spec.substring(q + "?limit=".length());
-      try {
-        limit = Integer.parseInt(n);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("Dataset limit must be an integer, cannot be: " + n);
-      }
-      if (limit < 1) {
-        throw new IllegalArgumentException("Dataset limit must be at least 1, cannot be: " + limit);
-      }
+    String base = base(spec);
+    int limit = limit(spec);
+    if (base.startsWith(SHARDS)) {
+      return shards(spec, base.substring(SHARDS.length()), limit);
     }
     IdxDataset data;
     try {
@@ -75,15 +78,142 @@ public final class Datasets {
     return new IdxImageDataset(spec + "@sha256:" + fingerprint(data), data);
   }
 
+  /**
+   * The idx files behind a {@code demo:} or {@code idx:} spec, as an input of {@link IdxImport}
+   * named {@code split}, with the spec's limit; empty for any other spec.
+   *
+   * @throws NoSuchFileException when an {@code idx:} spec names files that do not exist
+   */
+  public static Optional<IdxImport.Split> idxImportSplit(String spec, String split)
+      throws NoSuchFileException {
+    String base = base(spec);
+    int limit = Math.max(0, limit(spec));
+    if (base.startsWith("demo:")) {
+      String prefix = demoPrefix(base.substring("demo:".length()));
+      return Optional.of(
+          new IdxImport.Split(
+              split,
+              IdxFile.classpath(DEMO_RESOURCE + prefix + "-images-idx3-ubyte.gz"),
+              IdxFile.classpath(DEMO_RESOURCE + prefix + "-labels-idx1-ubyte.gz"),
+              limit));
+    }
+    if (base.startsWith("idx:")) {
+      Path prefix = Path.of(base.substring("idx:".length()));
+      Path dir = prefix.toAbsolutePath().getParent();
+      String name = prefix.getFileName().toString();
+      return Optional.of(
+          new IdxImport.Split(
+              split,
+              IdxFile.local(existing(dir, name + "-images-idx3-ubyte")),
+              IdxFile.local(existing(dir, name + "-labels-idx1-ubyte")),
+              limit));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether {@code spec} names the embedded demo subset ({@code demo:train}, {@code demo:test}).
+   */
+  public static boolean isDemo(String spec) {
+    return spec.startsWith("demo:");
+  }
+
+  /** {@code spec} without its {@code ?limit=N} suffix. */
+  private static String base(String spec) {
+    int q = spec.indexOf("?limit=");
+    return q >= 0 ? spec.substring(0, q) : spec;
+  }
+
+  /** The {@code N} of {@code ?limit=N}, or -1 when there is none. */
+  private static int limit(String spec) {
+    int q = spec.indexOf("?limit=");
+    if (q < 0) {
+      return -1;
+    }
+    String n = spec.substring(q + "?limit=".length());
+    int limit;
+    try {
+      limit = Integer.parseInt(n);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Dataset limit must be an integer, cannot be: " + n);
+    }
+    if (limit < 1) {
+      throw new IllegalArgumentException("Dataset limit must be at least 1, cannot be: " + limit);
+    }
+    return limit;
+  }
+
+  private static ImageDataset shards(String spec, String location, int limit) {
+    int hash = location.lastIndexOf('#');
+    if (hash <= 0 || hash == location.length() - 1) {
+      throw new IllegalArgumentException(
+          "Shard dataset must be shards:DIR#SPLIT, e.g. shards:/data/fmnist#train, cannot be: "
+              + spec);
+    }
+    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location.substring(0, hash));
+    String split = location.substring(hash + 1);
+    ShardImageDataset data;
+    try {
+      data = ShardImageDataset.open(new Configuration(), root, split);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read dataset " + spec + ": " + e.getMessage(), e);
+    }
+    if (limit > 0 && limit < data.size()) {
+      return new FirstImages(data, limit, data.id() + "?limit=" + limit);
+    }
+    return data;
+  }
+
+  /** The first {@code size} images of another dataset, with its classes. */
+  private static final class FirstImages implements ImageDataset {
+    private final ImageDataset data;
+    private final int size;
+    private final String id;
+
+    FirstImages(ImageDataset data, int size, String id) {
+      this.data = data;
+      this.size = size;
+      this.id = id;
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public int numClasses() {
+      return data.numClasses();
+    }
+
+    @Override
+    public int label(int index) {
+      return data.label(Objects.checkIndex(index, size));
+    }
+
+    @Override
+    public RgbImage image(int index) {
+      return data.image(Objects.checkIndex(index, size));
+    }
+  }
+
+  private static String demoPrefix(String split) {
+    return switch (split) {
+      case "train" -> "train";
+      case "test" -> "t10k";
+      default ->
+          throw new IllegalArgumentException(
+              "Unknown demo split '" + split + "'; expected demo:train or demo:test");
+    };
+  }
+
   private static IdxDataset demo(String split) throws IOException {
-    String prefix =
-        switch (split) {
-          case "train" -> "train";
-          case "test" -> "t10k";
-          default ->
-              throw new IllegalArgumentException(
-                  "Unknown demo split '" + split + "'; expected demo:train or demo:test");
-        };
+    String prefix = demoPrefix(split);
     IdxImages images;
     IdxLabels labels;
     try (InputStream in = resource(prefix + "-images-idx3-ubyte.gz")) {

@@ -18,9 +18,11 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the method end to end on the embedded Fashion-MNIST subset (10,000 train, 2,000 test):",
-      "a supervised tiny teacher, DTM and token-wise pretraining of a tiny student, a student",
-      "without pretraining, linear probes of all, and a report whose path it prints.",
+      "Runs the method end to end on the embedded Fashion-MNIST subset (10,000 train,",
+      "2,000 test): its import as Parquet shards under OUTPUT/data, read back from",
+      "them; a supervised tiny teacher; DTM and token-wise pretraining of a tiny",
+      "student; a student without pretraining; linear probes of all; and a report",
+      "whose path it prints.",
       "Settings: conf/demo.conf (shipped in the jar), then --config files, then --set."
     })
 final class DemoCommand implements Callable<Integer> {
@@ -40,14 +42,19 @@ final class DemoCommand implements Callable<Integer> {
       names = "--train",
       paramLabel = "DATASET",
       defaultValue = "demo:train",
-      description = "Training images (default: ${DEFAULT-VALUE}).")
+      description =
+          "Training images: "
+              + Datasets.SPEC_HELP
+              + "; demo: and idx: datasets are imported as shards first"
+              + " (default: ${DEFAULT-VALUE}).")
   String train;
 
   @Option(
       names = "--val",
       paramLabel = "DATASET",
       defaultValue = "demo:test",
-      description = "Validation images (default: ${DEFAULT-VALUE}).")
+      description =
+          "Validation images, labelled as the training images (default: ${DEFAULT-VALUE}).")
   String val;
 
   @Mixin ConfigOptions config;
@@ -57,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
     Config effective =
         ConfigLoader.load(ConfigLoader.resource(DEMO_CONF), config.files, config.overrides);
     JobLog.effectiveConfig("demo", effective);
-    DemoJob.DemoResult r = DemoJob.run(effective, Datasets.open(train), Datasets.open(val), output);
+    DemoJob.DemoResult r = DemoJob.run(effective, train, val, output);
     spec.commandLine()
         .getOut()
         .printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());

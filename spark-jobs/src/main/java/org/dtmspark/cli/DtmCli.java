@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       MorphCommand.class,
       BenchCommand.class,
       ShardCommand.class,
+      ImportIdxCommand.class,
       BenchShardCommand.class,
     })
 public final class DtmCli implements Runnable {

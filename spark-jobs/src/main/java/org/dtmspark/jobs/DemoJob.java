@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 import org.dtmspark.core.config.FinetuneSettings;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.config.ProbeSettings;
@@ -35,6 +36,10 @@ import org.dtmspark.core.train.ModelCheckpoints;
 import org.dtmspark.core.train.PretrainResult;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.core.train.Seeds;
+import org.dtmspark.data.Datasets;
+import org.dtmspark.data.idx.IdxClassNames;
+import org.dtmspark.data.idx.IdxImport;
+import org.dtmspark.data.shard.ShardImageDataset;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +47,9 @@ import org.slf4j.LoggerFactory;
  * The demo on the embedded Fashion-MNIST subset, end to end in this JVM:
  *
  * <ol>
+ *   <li>the data is imported as Parquet image shards (SPEC section 4) under {@code <out>/data}
+ *       ({@link IdxImport}) and read back from them ({@link ShardImageDataset}), as the cluster
+ *       jobs read theirs;
  *   <li>a tiny teacher is fine-tuned on the labels (supervised, from scratch);
  *   <li>a tiny student is pretrained with DTM from that teacher;
  *   <li>the same student budget is pretrained token-wise ({@code r = 0}), the paper's baseline;
@@ -60,14 +68,74 @@ public final class DemoJob {
   public record DemoResult(
       Path report, double teacherFinetuneValTop1, List<Row> rows, double seconds) {}
 
+  /** Split name of the imported training images under {@code <out>/data}. */
+  public static final String TRAIN_SPLIT = "train";
+
+  /** Split name of the imported validation images under {@code <out>/data}. */
+  public static final String VAL_SPLIT = "test";
+
   private DemoJob() {}
 
   /**
-   * Runs the demo.
+   * Runs the demo on datasets named as on the command line ({@link Datasets#SPEC_HELP}).
+   *
+   * <p>{@code demo:} and {@code idx:} specs (with their {@code ?limit=N}) are first imported into
+   * {@code <out>/data} as splits {@value #TRAIN_SPLIT} and {@value #VAL_SPLIT}, replacing an
+   * earlier import there; the embedded subset gets the Fashion-MNIST class names, other idx files
+   * the synthetic ones. Both splits come from one import, so their labels index the same sorted
+   * class list. {@code shards:} specs are read as they are. Two shard datasets must have the same
+   * class list.
+   *
+   * @param config effective configuration (the demo file plus overrides)
+   * @param train training images, e.g. {@code demo:train}
+   * @param val validation images, e.g. {@code demo:test}
+   * @param out output directory
+   */
+  public static DemoResult run(Config config, String train, String val, Path out)
+      throws IOException {
+    Optional<IdxImport.Split> trainIdx = Datasets.idxImportSplit(train, TRAIN_SPLIT);
+    Optional<IdxImport.Split> valIdx = Datasets.idxImportSplit(val, VAL_SPLIT);
+    org.apache.hadoop.fs.Path data =
+        new org.apache.hadoop.fs.Path(out.resolve("data").toAbsolutePath().toString());
+    Configuration conf = new Configuration();
+    if (trainIdx.isPresent() || valIdx.isPresent()) {
+      IdxImport.Builder options =
+          IdxImport.Options.builder().setOutput(data).optOverwrite(true).optConf(conf);
+      trainIdx.ifPresent(options::addSplit);
+      valIdx.ifPresent(options::addSplit);
+      boolean embedded =
+          (trainIdx.isEmpty() || Datasets.isDemo(train))
+              && (valIdx.isEmpty() || Datasets.isDemo(val));
+      if (embedded) {
+        options.optClassNames(IdxClassNames.FASHION_MNIST);
+      }
+      LOG.info("demo: importing {} and {} as Parquet shards into {}", train, val, data);
+      IdxImport.run(options.build());
+    }
+    ImageDataset trainData =
+        trainIdx.isPresent()
+            ? ShardImageDataset.open(conf, data, TRAIN_SPLIT)
+            : Datasets.open(train);
+    ImageDataset valData =
+        valIdx.isPresent() ? ShardImageDataset.open(conf, data, VAL_SPLIT) : Datasets.open(val);
+    if (trainData instanceof ShardImageDataset t
+        && valData instanceof ShardImageDataset v
+        && !t.manifest().synsets().equals(v.manifest().synsets())) {
+      throw new IllegalArgumentException(
+          "Training and validation shards must have the same class list, cannot be: "
+              + t.manifest().synsets()
+              + " and "
+              + v.manifest().synsets());
+    }
+    return run(config, trainData, valData, out);
+  }
+
+  /**
+   * Runs the demo on datasets already open.
    *
    * @param config effective configuration (the demo file plus overrides)
    * @param train training split
-   * @param val validation split
+   * @param val validation split, labelled as {@code train}
    * @param out output directory
    */
   public static DemoResult run(Config config, ImageDataset train, ImageDataset val, Path out)
@@ -127,7 +195,7 @@ public final class DemoJob {
 
     LOG.info("demo 5/5: report");
     double seconds = (System.nanoTime() - started) / 1e9;
-    Path report = writeReport(out, teacherRun, pretrainRuns, rows, seconds);
+    Path report = writeReport(out, train, val, teacherRun, pretrainRuns, rows, seconds);
     return new DemoResult(report, teacherRun.valTop1(), rows, seconds);
   }
 
@@ -174,7 +242,13 @@ public final class DemoJob {
   }
 
   private static Path writeReport(
-      Path out, FinetuneResult teacher, List<PretrainResult> runs, List<Row> rows, double seconds)
+      Path out,
+      ImageDataset train,
+      ImageDataset val,
+      FinetuneResult teacher,
+      List<PretrainResult> runs,
+      List<Row> rows,
+      double seconds)
       throws IOException {
     Map<String, double[][]> loss = new LinkedHashMap<>();
     loss.put("DTM", series(runs.get(0).metrics(), "loss"));
@@ -192,6 +266,10 @@ public final class DemoJob {
 
     StringBuilder md = new StringBuilder();
     md.append("# dtm-spark demo: Fashion-MNIST subset\n\n");
+    md.append(
+        String.format(
+            "Data: train `%s` (%d images), validation `%s` (%d images), %d classes.%n%n",
+            train.id(), train.size(), val.id(), val.size(), train.numClasses()));
     md.append(
         String.format(
             "Teacher (supervised, from scratch): val top-1 %.2f %%%n%n", 100 * teacher.valTop1()));
