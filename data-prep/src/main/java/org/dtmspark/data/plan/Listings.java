@@ -10,9 +10,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 
 /** File-system walking and the rules for files that are not read. */
 final class Listings {
@@ -58,22 +56,32 @@ final class Listings {
     return list;
   }
 
-  /** Every file below {@code dir}, at any depth, sorted by relative path. */
+  /**
+   * Every file below {@code dir}, at any depth, sorted by relative path.
+   *
+   * <p>Walks with {@code listStatus}, one call per directory. {@code FileSystem.listFiles} is not
+   * used: its {@code LocatedFileStatus} reads every file's permissions, which the local filesystem
+   * does by forking {@code ls} once per file when Hadoop's native library is absent (minutes for
+   * ImageNet's 1.3 million files).
+   */
   static List<Found> walk(FileSystem fs, Path dir) throws IOException {
-    String base = dir.toUri().getPath();
-    String prefix = base.endsWith("/") ? base : base + "/";
     List<Found> files = new ArrayList<>();
-    RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-    while (it.hasNext()) {
-      LocatedFileStatus status = it.next();
-      String path = status.getPath().toUri().getPath();
-      if (!path.startsWith(prefix)) {
-        throw new IOException("File " + status.getPath() + " was listed under " + dir);
-      }
-      files.add(new Found(status, List.of(path.substring(prefix.length()).split("/"))));
-    }
+    walk(fs, dir, List.of(), files);
     files.sort(Comparator.comparing(f -> String.join("/", f.relative())));
     return files;
+  }
+
+  private static void walk(FileSystem fs, Path dir, List<String> relative, List<Found> out)
+      throws IOException {
+    for (FileStatus status : fs.listStatus(dir)) {
+      List<String> path = new ArrayList<>(relative);
+      path.add(status.getPath().getName());
+      if (status.isDirectory()) {
+        walk(fs, status.getPath(), path, out);
+      } else {
+        out.add(new Found(status, List.copyOf(path)));
+      }
+    }
   }
 
   /** Whether a file or directory name is hidden: starts with '.', or is {@code __MACOSX}. */
