@@ -259,13 +259,16 @@ public final class ShardJob {
         if (fs == null) {
           fs = new Path(TarArchives.parts(src.location()).get(0)).getFileSystem(conf.get());
         }
-        Inspection result;
+        // An input that cannot be read is an infrastructure failure (store, permissions,
+        // configuration), not a bad image: it fails the task, Spark retries it, and the job fails
+        // naming the file instead of writing a shard set that silently lacks it.
+        byte[] bytes;
         try {
-          byte[] bytes = SourceBytes.read(fs, src);
-          result = inspector.inspect(src.location(), bytes);
+          bytes = SourceBytes.read(fs, src);
         } catch (IOException e) {
-          result = new Inspection.Rejected("unreadable: " + e.getMessage());
+          throw new IOException("Cannot read input " + src.location() + ": " + e.getMessage(), e);
         }
+        Inspection result = inspector.inspect(src.location(), bytes);
         InspectedImage row;
         if (result instanceof Inspection.Accepted a) {
           row =

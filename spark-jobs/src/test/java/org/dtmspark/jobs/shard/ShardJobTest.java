@@ -296,6 +296,23 @@ class ShardJobTest {
     assertThat(val.label()).isEqualTo(1);
   }
 
+  @Test
+  void anInputThatCannotBeReadFailsTheTaskNamingItInsteadOfBecomingAReject() {
+    String missing = dir.resolve("gone/n01/n01_1.JPEG").toUri().toString();
+    var image =
+        new org.dtmspark.data.plan.PlannedImage(
+            0,
+            new org.dtmspark.data.plan.SourceImage("train", "n01", "n01_1", missing, 10),
+            0,
+            0,
+            0);
+    var unit =
+        new ShardJob.InspectUnit(new HadoopConf(new Configuration()), InspectOptions.DEFAULTS);
+    assertThatThrownBy(() -> unit.call(List.of(image)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("Cannot read input " + missing);
+  }
+
   private static Set<String> summary(Path out) throws IOException {
     Set<String> s = new TreeSet<>();
     for (ImageRow r : rows(out)) {
