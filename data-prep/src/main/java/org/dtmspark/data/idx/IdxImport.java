@@ -75,10 +75,10 @@ import org.slf4j.LoggerFactory;
  * JVM runs, because parquet-mr writes each column's encodings into the footer from a hash set of
  * enums, in an order that varies from run to run.
  *
- * <p>Output. An existing output with a manifest is an error unless {@link Options#overwrite()}; one
- * without a manifest is what a killed run leaves and is cleaned (with a log line) and redone. Only
- * names this import writes are removed: a directory holding anything else is an error. The job
- * checks that image rows plus rejects plus skipped equal the images found ({@link
+ * <p>Output. An existing output, with a manifest or without one (what a killed run leaves), is an
+ * error unless {@link Options#overwrite()}, which replaces it. Only names this import writes are
+ * removed: a directory holding anything else is an error even with overwrite. The job checks that
+ * image rows plus rejects plus skipped equal the images found ({@link
  * Manifest#accountsForEveryFile()}) before it writes the manifest.
  */
 public final class IdxImport {
@@ -620,6 +620,14 @@ public final class IdxImport {
         throw new IOException("Cannot delete " + manifest);
       }
     } else {
+      if (!options.overwrite()) {
+        throw new FileAlreadyExistsException(
+            "Output "
+                + root
+                + " holds an incomplete import (no "
+                + Manifest.FILE_NAME
+                + ": an interrupted run?); pass --overwrite to replace it");
+      }
       LOG.info(
           "import-idx: {} has no {}: an earlier run did not finish; removing what it left",
           root,

@@ -293,7 +293,7 @@ class IdxImportTest {
   }
 
   @Test
-  void incompleteOutputWithoutManifestIsCleanedAndRedone() throws Exception {
+  void incompleteOutputWithoutManifestNeedsOverwriteAndIsThenRedone() throws Exception {
     Path out = dir.resolve("out");
     Files.createDirectories(out.resolve("train"));
     Files.createDirectories(out.resolve("_rejects"));
@@ -301,7 +301,14 @@ class IdxImportTest {
     Files.write(out.resolve("train/.part-00000.parquet.inprogress-x"), new byte[] {4});
     Files.write(out.resolve("_rejects/part-00000.parquet"), new byte[] {5});
 
-    Manifest manifest = IdxImport.run(options(out, smallSplits()).build()).manifest();
+    assertThatThrownBy(() -> IdxImport.run(options(out, smallSplits()).build()))
+        .isInstanceOf(FileAlreadyExistsException.class)
+        .hasMessageContaining("holds an incomplete import")
+        .hasMessageContaining("--overwrite");
+    assertThat(Files.exists(out.resolve("train/part-00009.parquet"))).isTrue();
+
+    Manifest manifest =
+        IdxImport.run(options(out, smallSplits()).optOverwrite(true).build()).manifest();
 
     assertThat(Files.exists(out.resolve("train/part-00009.parquet"))).isFalse();
     assertThat(Files.exists(out.resolve("train/.part-00000.parquet.inprogress-x"))).isFalse();

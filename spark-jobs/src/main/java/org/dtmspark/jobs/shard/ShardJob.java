@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -193,27 +194,70 @@ public final class ShardJob {
   }
 
   /**
-   * Makes {@code out} ready: a complete earlier output is an error unless {@code overwrite}; an
-   * incomplete one (no manifest: a failed or killed run) is removed.
+   * Makes {@code out} ready. A missing or empty output is used as it is. An existing output,
+   * complete (with a manifest) or not (an interrupted run), is an error unless {@code overwrite}.
+   * Nothing is ever deleted that this job does not write: a directory holding other files is
+   * refused even with {@code overwrite}.
    */
   static void prepareOutput(FileSystem fs, Path out, boolean overwrite) throws IOException {
     if (!fs.exists(out)) {
       fs.mkdirs(out);
       return;
     }
-    boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME));
-    if (complete && !overwrite) {
+    FileStatus[] entries = fs.listStatus(out);
+    if (entries.length == 0) {
+      return;
+    }
+    String foreign = foreignEntry(fs, entries);
+    if (foreign != null) {
       throw new IllegalArgumentException(
           "Output "
               + out
-              + " already holds a complete shard set ("
-              + Manifest.FILE_NAME
-              + "); pass --overwrite to replace it");
+              + " holds "
+              + foreign
+              + ", which this job does not write; choose an empty or new output directory");
     }
-    LOG.warn(
-        "Removing {} output at {}", complete ? "the existing" : "an incomplete (no manifest)", out);
+    boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME));
+    if (!overwrite) {
+      throw new IllegalArgumentException(
+          "Output "
+              + out
+              + (complete
+                  ? " already holds a complete shard set (" + Manifest.FILE_NAME + ")"
+                  : " holds an incomplete shard set (no "
+                      + Manifest.FILE_NAME
+                      + ": an interrupted run?)")
+              + "; pass --overwrite to replace it");
+    }
+    LOG.warn("Replacing the {} shard set at {}", complete ? "complete" : "incomplete", out);
     fs.delete(out, true);
     fs.mkdirs(out);
+  }
+
+  /**
+   * The first entry of an output directory that a shard set does not have, or null: a shard set
+   * holds the manifest, {@code _rejects/}, split directories of {@code part-*.parquet} files, and
+   * hidden files (in-progress shards, checksums).
+   */
+  private static String foreignEntry(FileSystem fs, FileStatus[] entries) throws IOException {
+    for (FileStatus e : entries) {
+      String name = e.getPath().getName();
+      if (name.startsWith(".") || name.equals(Manifest.FILE_NAME)) {
+        continue;
+      }
+      if (!e.isDirectory()) {
+        return e.getPath().toString();
+      }
+      for (FileStatus f : fs.listStatus(e.getPath())) {
+        String child = f.getPath().getName();
+        boolean ours =
+            child.startsWith(".") || (child.startsWith("part-") && child.endsWith(".parquet"));
+        if (f.isDirectory() || !ours) {
+          return f.getPath().toString();
+        }
+      }
+    }
+    return null;
   }
 
   private static List<ShardOutcome> writeShards(

@@ -189,7 +189,7 @@ class ShardJobTest {
   }
 
   @Test
-  void existingOutputNeedsOverwriteAndAnIncompleteOneIsRedone() throws Exception {
+  void existingOutputIsAnErrorUnlessOverwriteCompleteOrNot() throws Exception {
     Path in = oddTree();
     Path out = dir.resolve("out");
     ShardJob.run(options(in.toUri().toString(), out, 1L << 30, false), spark);
@@ -201,13 +201,32 @@ class ShardJobTest {
     assertThat(ShardJob.run(options(in.toUri().toString(), out, 1L << 30, true), spark).rows())
         .isEqualTo(7);
 
-    // A run killed half way leaves shards but no manifest: the next run starts over.
+    // A run killed half way leaves shards but no manifest: that output is named as incomplete,
+    // and --overwrite replaces it.
     Files.delete(out.resolve(Manifest.FILE_NAME));
     Files.writeString(out.resolve("train/part-00009.parquet"), "half-written");
+    assertThatThrownBy(
+            () -> ShardJob.run(options(in.toUri().toString(), out, 1L << 30, false), spark))
+        .hasMessageContaining("holds an incomplete shard set")
+        .hasMessageContaining("--overwrite");
     ShardJob.Result again =
-        ShardJob.run(options(in.toUri().toString(), out, 1L << 30, false), spark);
+        ShardJob.run(options(in.toUri().toString(), out, 1L << 30, true), spark);
     assertThat(again.rows()).isEqualTo(7);
     assertThat(Files.exists(out.resolve("train/part-00009.parquet"))).isFalse();
+  }
+
+  @Test
+  void aDirectoryWithOtherFilesIsNeverDeletedEvenWithOverwrite() throws Exception {
+    Path in = oddTree();
+    Path out = dir.resolve("precious");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("thesis.tex"), "do not delete");
+    assertThatThrownBy(
+            () -> ShardJob.run(options(in.toUri().toString(), out, 1L << 30, true), spark))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("thesis.tex")
+        .hasMessageContaining("which this job does not write");
+    assertThat(Files.readString(out.resolve("thesis.tex"))).isEqualTo("do not delete");
   }
 
   @Test
