@@ -10,7 +10,7 @@ import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.teacher.Teacher;
-import org.dtmspark.core.train.ModelCheckpoints;
+import org.dtmspark.core.teacher.Teachers;
 import org.dtmspark.core.train.PretrainResult;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.data.Datasets;
@@ -42,7 +42,9 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(
       names = "--teacher",
       paramLabel = "CHECKPOINT",
-      description = "Teacher checkpoint directory (sets pretrain.teacher.checkpoint).")
+      description =
+          "Teacher: a checkpoint directory of this project or a TorchScript file (sets"
+              + " pretrain.teacher.checkpoint).")
   Path teacher;
 
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "Run directory.")
@@ -77,10 +79,12 @@ final class PretrainCommand implements Callable<Integer> {
     }
     ImageDataset data = Datasets.open(images);
     try (Teacher t =
-        ModelCheckpoints.loadTeacher(
+        Teachers.open(
             Path.of(settings.teacher().checkpoint()),
             settings.teacher().normalization(),
-            settings.teacher().useTokenHead())) {
+            settings.teacher().useTokenHead(),
+            settings.model().imageSize(),
+            settings.model().patchSize())) {
       PretrainResult result =
           new Pretrainer(settings).run(data, t, output, Optional.ofNullable(resume));
       spec.commandLine()

@@ -21,6 +21,7 @@ import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
+import org.dtmspark.core.teacher.ManagedTeacher;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.VitTeacher;
 
@@ -171,45 +172,6 @@ public final class ModelCheckpoints {
     } catch (RuntimeException e) {
       manager.close();
       throw e;
-    }
-  }
-
-  /** A teacher that also closes the manager its model lives on. */
-  private record ManagedTeacher(Teacher delegate, NDManager manager) implements Teacher {
-    @Override
-    public String id() {
-      return delegate.id();
-    }
-
-    @Override
-    public int imageSize() {
-      return delegate.imageSize();
-    }
-
-    @Override
-    public int numTokens() {
-      return delegate.numTokens();
-    }
-
-    @Override
-    public int dim() {
-      return delegate.dim();
-    }
-
-    @Override
-    public ImageNormalization normalization() {
-      return delegate.normalization();
-    }
-
-    @Override
-    public NDArray targets(NDArray pixels) {
-      return delegate.targets(pixels);
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
-      manager.close();
     }
   }
 
