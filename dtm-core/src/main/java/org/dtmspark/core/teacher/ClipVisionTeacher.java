@@ -38,8 +38,9 @@ import org.dtmspark.core.nn.Tensors;
  * bias, done as a matrix product), class embedding prepended, position embedding added, {@code
  * pre_layrnorm}, pre-norm blocks ({@code x + attn(ln1(x))}, {@code x + mlp(ln2(x))}, attention with
  * q/k/v/out biases, MLP {@code fc2(act(fc1(x)))}), {@code post_layernorm} on every token, then
- * {@code visual_projection}; the CLS token is dropped. Targets are {@code [B, N, P]} with {@code N =
- * (S / p)^2} and {@code P = projection_dim}. Weights are held in float32 whatever their stored type.
+ * {@code visual_projection}; the CLS token is dropped. Targets are {@code [B, N, P]} with {@code N
+ * = (S / p)^2} and {@code P = projection_dim}. Weights are held in float32 whatever their stored
+ * type.
  */
 public final class ClipVisionTeacher implements Teacher {
   /** The checkpoint's model config. */
@@ -407,8 +408,7 @@ public final class ClipVisionTeacher implements Teacher {
     long t = x.getShape().get(1);
     long heads = config.numHeads();
     long hd = config.headDim();
-    NDArray q =
-        heads(linear(x, prefix + "q_proj"), b, t).mul(Tensors.scalar(m, 1 / Math.sqrt(hd)));
+    NDArray q = heads(linear(x, prefix + "q_proj"), b, t).mul(Tensors.scalar(m, 1 / Math.sqrt(hd)));
     NDArray k = heads(linear(x, prefix + "k_proj"), b, t);
     NDArray v = heads(linear(x, prefix + "v_proj"), b, t);
     NDArray context = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v); // [B, H, T, h]
