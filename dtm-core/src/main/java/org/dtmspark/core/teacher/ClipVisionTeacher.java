@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -310,7 +311,7 @@ public final class ClipVisionTeacher implements Teacher {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
     try (InputStream in = new DigestInputStream(Files.newInputStream(path), digest)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
+      in.transferTo(OutputStream.nullOutputStream());
     }
     return HexFormat.of().formatHex(digest.digest()).substring(0, 16);
   }
