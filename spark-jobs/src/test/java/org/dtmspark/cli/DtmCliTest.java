@@ -218,6 +218,45 @@ class DtmCliTest {
   }
 
   @Test
+  void pretrainsFromAHuggingFaceClipTeacher() throws Exception {
+    Path teacher = Path.of("../dtm-core/src/test/resources/golden/clip");
+    Path out = dir.resolve("run");
+    Run r =
+        run(
+            "pretrain",
+            "--images",
+            "demo:train?limit=16",
+            "--teacher",
+            teacher.toString(),
+            "--output",
+            out.toString(),
+            "--max-steps",
+            "2",
+            "--set",
+            "model.size=tiny",
+            "--set",
+            "model.image-size=32",
+            "--set",
+            "model.patch-size=8",
+            "--set",
+            "model.embed-dim=24",
+            "--set",
+            "model.depth=1",
+            "--set",
+            "model.num-heads=2",
+            "--set",
+            "model.mlp-dim=48",
+            "--set",
+            "pretrain.masking.ratio=0.4",
+            "--set",
+            "pretrain.masking.min-block-patches=2",
+            "--set",
+            "pretrain.train.batch-size=8");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("pretrain: 2 steps");
+  }
+
+  @Test
   void unknownDatasetIsNamed() {
     Run r =
         run(

@@ -5,13 +5,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.io.CheckpointIO;
 import org.dtmspark.core.train.ModelCheckpoints;
 
 /**
- * Opens a teacher from what a path holds: a TorchScript file ({@code .pt}, {@code .ts}, {@code
- * .torchscript}), or a checkpoint directory of this project ({@code checkpoint.json}).
+ * Opens a teacher from what a path holds: a TorchScript file, a Hugging Face CLIP checkpoint
+ * directory ({@code config.json} and {@code model.safetensors}, e.g. {@code
+ * openai/clip-vit-base-patch16}), or a checkpoint directory of this project ({@code
+ * checkpoint.json}).
  */
 public final class Teachers {
   private Teachers() {}
@@ -46,10 +49,25 @@ public final class Teachers {
     if (Files.isRegularFile(path.resolve(CheckpointIO.META_FILE))) {
       return ModelCheckpoints.loadTeacher(path, normalization, useTokenHead);
     }
+    if (Files.isRegularFile(path.resolve(ClipVisionTeacher.CONFIG_FILE))) {
+      NDManager manager = NDManager.newBaseManager();
+      try {
+        Optional<ImageNormalization> override =
+            "imagenet".equals(normalization)
+                ? Optional.of(ImageNormalization.IMAGENET)
+                : Optional.empty();
+        return new ManagedTeacher(ClipVisionTeacher.load(path, manager, override), manager);
+      } catch (IOException | RuntimeException e) {
+        manager.close();
+        throw e;
+      }
+    }
     throw new IllegalArgumentException(
         "Teacher "
             + path
-            + " is neither a TorchScript file nor a checkpoint directory (no "
+            + " is neither a TorchScript file, nor a Hugging Face CLIP directory (no "
+            + ClipVisionTeacher.CONFIG_FILE
+            + "), nor a checkpoint directory of this project (no "
             + CheckpointIO.META_FILE
             + ")");
   }
