@@ -109,6 +109,18 @@ final class BenchCommand implements Callable<Integer> {
             + " GFLOP/s | matmul GFLOP/s | of roofline |");
     out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     rows.forEach(out::println);
+    for (Map<String, Object> r : json) {
+      if (r.containsKey("cached_dtm_step_s_median")) {
+        out.printf(
+            "%s, DTM step with cached targets %.3f s against the online %s teacher %.3f s: online"
+                + " / cached = %.2f%n",
+            r.get("model"),
+            (Double) r.get("cached_dtm_step_s_median"),
+            r.get("online_teacher"),
+            (Double) r.get("dtm_step_s_median"),
+            (Double) r.get("online_over_cached"));
+      }
+    }
     if (output != null) {
       byte[] bytes =
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);

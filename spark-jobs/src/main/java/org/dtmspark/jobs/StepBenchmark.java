@@ -77,7 +77,13 @@ public final class StepBenchmark {
       double rooflineFlops,
       List<Double> dtmSamples,
       List<Double> tokenWiseSamples,
-      List<Double> rooflineSamples) {
+      List<Double> rooflineSamples,
+      List<Double> cachedDtmSamples) {
+    /** Median DTM step with fixed (cached) targets, timed beside the online steps; NaN without. */
+    public double cachedDtmSeconds() {
+      return cachedDtmSamples.isEmpty() ? Double.NaN : median(cachedDtmSamples);
+    }
+
     public double rooflineFraction() {
       return achievedFlops / rooflineFlops;
     }
@@ -109,6 +115,7 @@ public final class StepBenchmark {
     List<Double> roofline = new ArrayList<>(matmulRates(plan.matmulSize(), 5));
     List<Double> dtm = new ArrayList<>();
     List<Double> tokenWise = new ArrayList<>();
+    List<Double> cachedDtm = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager()) {
       VisionTransformer student = VisionTransformer.initialize(config, manager, 1);
       student.parameters().requireGradients();
@@ -144,9 +151,16 @@ public final class StepBenchmark {
                   targets,
                   MorphSchedule.tokenWise(2),
                   i);
+          double tCached =
+              teacher == null
+                  ? Double.NaN
+                  : timeStep(step, null, manager, plan, pixels, masks, targets, schedule, i);
           if (i >= plan.warmup()) {
             dtm.add(tDtm);
             tokenWise.add(tTok);
+            if (teacher != null) {
+              cachedDtm.add(tCached);
+            }
           }
           LOG.info(
               "bench {} step {}: dtm {} s ({}), token-wise {} s",
@@ -176,7 +190,8 @@ public final class StepBenchmark {
         median(roofline),
         dtm,
         tokenWise,
-        roofline);
+        roofline,
+        cachedDtm);
   }
 
   /** A frozen random-weight teacher, or null when the plan uses fixed targets. */
@@ -263,6 +278,11 @@ public final class StepBenchmark {
     m.put("dtm_samples_s", r.dtmSamples());
     m.put("token_wise_samples_s", r.tokenWiseSamples());
     m.put("matmul_samples_gflops", r.rooflineSamples().stream().map(x -> x / 1e9).toList());
+    if (!r.cachedDtmSamples().isEmpty()) {
+      m.put("cached_dtm_step_s_median", r.cachedDtmSeconds());
+      m.put("cached_dtm_samples_s", r.cachedDtmSamples());
+      m.put("online_over_cached", r.dtmSeconds() / r.cachedDtmSeconds());
+    }
     return m;
   }
 }
