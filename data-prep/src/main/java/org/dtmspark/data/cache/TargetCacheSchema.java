@@ -133,7 +133,8 @@ public final class TargetCacheSchema {
    */
   public static String fileName(int index) {
     if (index < 0) {
-      throw new IllegalArgumentException("Cache file index must be at least 0, cannot be: " + index);
+      throw new IllegalArgumentException(
+          "Cache file index must be at least 0, cannot be: " + index);
     }
     return String.format("part-%05d.parquet", index);
   }

@@ -15,7 +15,8 @@ import org.dtmspark.data.shard.WrittenShard;
  * under the final name (see {@link ShardWriteOptions.CommitMode}).
  *
  * <pre>{@code
- * try (TargetCacheWriter writer = TargetCacheWriter.create(conf, path, ShardWriteOptions.DEFAULTS)) {
+ * try (TargetCacheWriter writer =
+ *     TargetCacheWriter.create(conf, path, ShardWriteOptions.DEFAULTS)) {
  *   for (TargetRow row : rows) {
  *     writer.write(row);
  *   }

@@ -60,7 +60,11 @@ public record TargetRow(
     }
     if (params == null) {
       throw new IllegalArgumentException(
-          "View parameters of image " + key + " view " + view + " must be present, cannot be: null");
+          "View parameters of image "
+              + key
+              + " view "
+              + view
+              + " must be present, cannot be: null");
     }
     if (numTokens < 1 || dim < 1) {
       throw new IllegalArgumentException(
@@ -165,7 +169,11 @@ public record TargetRow(
   public float[] tokensAsFloats() {
     if (tokens == null) {
       throw new IllegalStateException(
-          "Tokens of image " + key + " view " + view + " were not read (projection without tokens)");
+          "Tokens of image "
+              + key
+              + " view "
+              + view
+              + " were not read (projection without tokens)");
     }
     ByteBuffer in = ByteBuffer.wrap(tokens).order(ByteOrder.LITTLE_ENDIAN);
     float[] values = new float[numTokens * dim];

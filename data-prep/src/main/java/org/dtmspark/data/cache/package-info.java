@@ -3,8 +3,8 @@
  * for K views of every image, computed once and replayed exactly by training.
  *
  * <pre>
- * &lt;out&gt;/_cache_meta.json          teacher, token shape and dtype, view policy, seed; written last
- * &lt;out&gt;/part-00000.parquet        one row per (image, view), see TargetCacheSchema
+ * &lt;out&gt;/_cache_meta.json    teacher, token shape, dtype, view policy, seed; written last
+ * &lt;out&gt;/part-00000.parquet  one row per (image, view), see TargetCacheSchema
  * </pre>
  *
  * <p>Every Parquet file carries {@code dtm.cache.format_version} and {@code dtm.cache.content} in
