@@ -36,13 +36,13 @@ import org.apache.parquet.schema.Type;
  * Streams rows of one type from one Parquet file, all row groups or given ones, all columns or a
  * projection, without a SparkSession. Holds one row group's column chunks in memory at a time.
  *
- * <p>Checks on open that the file carries format version {@value ImageShardSchema#FORMAT_VERSION},
- * the codec's content, and the requested columns with their types. Page checksums are verified. Not
- * thread-safe.
+ * <p>Checks on open that the file carries the codec's format version and content, and the requested
+ * columns with their types. Page checksums are verified. Not thread-safe. Public only so that the
+ * other file formats of data-prep reuse it; not an API for users.
  *
  * @param <T> the row type
  */
-final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
+public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
   private final Path path;
   private final ParquetFileReader reader;
   private final MessageColumnIO columnIO;
@@ -83,7 +83,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
    * @throws ShardFormatException when the file has another format version or content, or lacks a
    *     requested column
    */
-  static <T> ParquetRowReader<T> open(
+  public static <T> ParquetRowReader<T> open(
       Configuration conf,
       Path path,
       RowCodec<T> codec,
@@ -100,7 +100,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
   }
 
   /** The row groups of {@code path}, after the same checks as {@link #open}. */
-  static List<RowGroupInfo> rowGroups(Configuration conf, Path path, RowCodec<?> codec)
+  public static List<RowGroupInfo> rowGroups(Configuration conf, Path path, RowCodec<?> codec)
       throws IOException {
     try (ParquetFileReader reader = openChecked(conf, path, codec, codec.schema())) {
       List<RowGroupInfo> infos = new ArrayList<>();
@@ -133,24 +133,28 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
   static void check(Path path, FileMetaData meta, RowCodec<?> codec, MessageType requested)
       throws ShardFormatException {
     Map<String, String> kv = meta.getKeyValueMetaData();
-    String version = kv.get(ImageShardSchema.VERSION_KEY);
+    String version = kv.get(codec.versionKey());
     if (version == null) {
       throw new ShardFormatException(
           "File "
               + path
-              + " is not a dtm-spark shard: its Parquet metadata has no "
-              + ImageShardSchema.VERSION_KEY);
+              + " is not a dtm-spark "
+              + codec.formatName()
+              + ": its Parquet metadata has no "
+              + codec.versionKey());
     }
-    if (!version.equals(Integer.toString(ImageShardSchema.FORMAT_VERSION))) {
+    if (!version.equals(Integer.toString(codec.formatVersion()))) {
       throw new ShardFormatException(
           "File "
               + path
-              + " has shard format version "
+              + " has "
+              + codec.formatName()
+              + " format version "
               + version
               + "; this reader reads version "
-              + ImageShardSchema.FORMAT_VERSION);
+              + codec.formatVersion());
     }
-    String content = kv.get(ImageShardSchema.CONTENT_KEY);
+    String content = kv.get(codec.contentKey());
     if (!codec.content().equals(content)) {
       throw new ShardFormatException(
           "File " + path + " holds " + content + ", expected " + codec.content());
@@ -202,7 +206,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
   }
 
   /** Rows this reader returns in all: the rows of its row groups. */
-  long rowCount() {
+  public long rowCount() {
     return rowCount;
   }
 
@@ -294,7 +298,7 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
     }
   }
 
-  /** Stores a column's value: Long, Integer, String (UTF-8 columns) or byte[]. */
+  /** Stores a column's value: Long, Integer, Float, Boolean, String (UTF-8 columns) or byte[]. */
   private static final class ValueConverter extends PrimitiveConverter {
     private final Object[] values;
     private final int slot;
@@ -332,6 +336,16 @@ final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
 
     @Override
     public void addInt(int value) {
+      values[slot] = value;
+    }
+
+    @Override
+    public void addFloat(float value) {
+      values[slot] = value;
+    }
+
+    @Override
+    public void addBoolean(boolean value) {
       values[slot] = value;
     }
 

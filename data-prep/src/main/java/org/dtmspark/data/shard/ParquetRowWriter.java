@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * (see {@link CommitMode}); {@link #close()} without a commit discards the file. Counts the file's
  * bytes and computes their SHA-256 as they are written.
  *
- * <p>Not thread-safe.
+ * <p>Not thread-safe. Public only so that the other file formats of data-prep reuse it; not an API
+ * for users.
  *
  * @param <T> the row type
  */
-final class ParquetRowWriter<T> implements AutoCloseable {
+public final class ParquetRowWriter<T> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ParquetRowWriter.class);
 
   /** Filesystems where a block-size hint is worth giving (Parquet's own list). */
@@ -103,19 +104,19 @@ final class ParquetRowWriter<T> implements AutoCloseable {
    *
    * @throws FileAlreadyExistsException when {@code file} exists
    */
-  static <T> ParquetRowWriter<T> create(
+  public static <T> ParquetRowWriter<T> create(
       Configuration conf, Path file, RowCodec<T> codec, ShardWriteOptions options)
       throws IOException {
     return new ParquetRowWriter<>(conf, file, codec, options);
   }
 
   /** The final path, fully qualified. */
-  Path target() {
+  public Path target() {
     return target;
   }
 
   /** Rows written so far. */
-  long rows() {
+  public long rows() {
     return rows;
   }
 
@@ -127,7 +128,7 @@ final class ParquetRowWriter<T> implements AutoCloseable {
    * @throws IOException when writing fails; the writer can then only be closed, which discards the
    *     file
    */
-  void write(T row) throws IOException {
+  public void write(T row) throws IOException {
     requireOpen("write to");
     codec.validate(row);
     try {
@@ -145,7 +146,7 @@ final class ParquetRowWriter<T> implements AutoCloseable {
    * @throws FileAlreadyExistsException when another writer committed the same name meanwhile; this
    *     file is then discarded
    */
-  WrittenShard commit() throws IOException {
+  public WrittenShard commit() throws IOException {
     requireOpen("commit");
     try {
       writer.close();
@@ -373,9 +374,9 @@ final class ParquetRowWriter<T> implements AutoCloseable {
       return new WriteContext(
           codec.schema(),
           Map.of(
-              ImageShardSchema.VERSION_KEY,
-              Integer.toString(ImageShardSchema.FORMAT_VERSION),
-              ImageShardSchema.CONTENT_KEY,
+              codec.versionKey(),
+              Integer.toString(codec.formatVersion()),
+              codec.contentKey(),
               codec.content()));
     }
 

@@ -6,14 +6,37 @@ import org.apache.parquet.schema.MessageType;
 
 /**
  * How one row type maps to a flat Parquet schema of primitive columns: the part that differs
- * between image shards and reject files; {@link ParquetRowWriter} and {@link ParquetRowReader} do
- * the rest.
+ * between image shards, reject files and target caches; {@link ParquetRowWriter} and {@link
+ * ParquetRowReader} do the rest.
+ *
+ * <p>Public only so that the other file formats of data-prep ({@code org.dtmspark.data.cache}) can
+ * reuse the machinery; not an API for users.
  *
  * @param <T> the row type
  */
-interface RowCodec<T> {
-  /** The value of {@link ImageShardSchema#CONTENT_KEY} in files of this row type. */
+public interface RowCodec<T> {
+  /** The value of {@link #contentKey()} in files of this row type. */
   String content();
+
+  /** The file metadata key holding the format version; the shard format's by default. */
+  default String versionKey() {
+    return ImageShardSchema.VERSION_KEY;
+  }
+
+  /** The file metadata key holding {@link #content()}; the shard format's by default. */
+  default String contentKey() {
+    return ImageShardSchema.CONTENT_KEY;
+  }
+
+  /** The format version written and the only one read; the shard format's by default. */
+  default int formatVersion() {
+    return ImageShardSchema.FORMAT_VERSION;
+  }
+
+  /** The format's name in error messages, e.g. {@code shard}; {@code shard} by default. */
+  default String formatName() {
+    return "shard";
+  }
 
   /** The full schema, flat: every field a primitive column. */
   MessageType schema();
@@ -32,7 +55,8 @@ interface RowCodec<T> {
 
   /**
    * Builds a row from its field values, indexed by field index in {@link #schema()}: {@code Long},
-   * {@code Integer}, {@code String} or {@code byte[]} by column type; null for a null value or a
+   * {@code Integer}, {@code Float}, {@code Boolean}, {@code String} or {@code byte[]} by column
+   * type; null for a null value or a
    * column not read.
    */
   T read(Object[] fields);

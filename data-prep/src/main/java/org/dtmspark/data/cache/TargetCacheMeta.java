@@ -1,0 +1,267 @@
+package org.dtmspark.data.cache;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.dtmspark.data.shard.ShardFormatException;
+
+/**
+ * The {@value #FILE_NAME} of a target cache, format version {@value #FORMAT_VERSION}: which teacher
+ * made the tokens, their shape and type, how the views were chosen, and which files hold them. The
+ * targets job writes it last, atomically, so a cache directory without it is not finished.
+ *
+ * <p>JSON with snake_case keys.
+ *
+ * @param formatVersion always {@value #FORMAT_VERSION}
+ * @param teacherId the teacher's id, e.g. {@code clip-vit-b16}
+ * @param teacherSha256 lower-case hex SHA-256 of the teacher's weights
+ * @param numTokens N of every row's tokens, at least 1
+ * @param dim P of every row's tokens, at least 1
+ * @param dtype {@value TargetRow#FP16} or {@value TargetRow#FP32}
+ * @param normalization the input normalisation the teacher saw, e.g. {@code clip} mean/std
+ * @param viewPolicy how the views were sampled, e.g. {@code random-resized-crop K=4 + full}
+ * @param viewsPerImage K, sampled views per image (view indices {@code 0..K-1}), at least 0
+ * @param fullView whether each image also has the full-image view (index {@value
+ *     TargetCacheSchema#FULL_VIEW})
+ * @param seed the seed the views were sampled from
+ * @param imagesManifestSha256 lower-case hex SHA-256 of the image shards' {@code _manifest.json}
+ * @param images images covered
+ * @param rows rows in all files
+ * @param files the cache files, relative to the cache root, e.g. {@code part-00000.parquet}
+ */
+@JsonPropertyOrder({
+  "format_version",
+  "teacher_id",
+  "teacher_sha256",
+  "num_tokens",
+  "dim",
+  "dtype",
+  "normalization",
+  "view_policy",
+  "views_per_image",
+  "full_view",
+  "seed",
+  "images_manifest_sha256",
+  "images",
+  "rows",
+  "files"
+})
+public record TargetCacheMeta(
+    @JsonProperty("format_version") int formatVersion,
+    @JsonProperty("teacher_id") String teacherId,
+    @JsonProperty("teacher_sha256") String teacherSha256,
+    @JsonProperty("num_tokens") int numTokens,
+    @JsonProperty("dim") int dim,
+    @JsonProperty("dtype") String dtype,
+    @JsonProperty("normalization") String normalization,
+    @JsonProperty("view_policy") String viewPolicy,
+    @JsonProperty("views_per_image") int viewsPerImage,
+    @JsonProperty("full_view") boolean fullView,
+    @JsonProperty("seed") long seed,
+    @JsonProperty("images_manifest_sha256") String imagesManifestSha256,
+    @JsonProperty("images") long images,
+    @JsonProperty("rows") long rows,
+    @JsonProperty("files") List<String> files) {
+
+  /** The version written by this code and the only version {@link #read} accepts. */
+  public static final int FORMAT_VERSION = 1;
+
+  /** File name under the cache root. */
+  public static final String FILE_NAME = "_cache_meta.json";
+
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
+
+  public TargetCacheMeta {
+    if (formatVersion != FORMAT_VERSION) {
+      throw new IllegalArgumentException(
+          "Cache meta format version must be "
+              + FORMAT_VERSION
+              + ", cannot be: "
+              + formatVersion);
+    }
+    requireText(teacherId, "Teacher id");
+    requireText(teacherSha256, "Teacher SHA-256");
+    requireText(normalization, "Normalization");
+    requireText(viewPolicy, "View policy");
+    requireText(imagesManifestSha256, "Images manifest SHA-256");
+    if (numTokens < 1 || dim < 1) {
+      throw new IllegalArgumentException(
+          "Token shape must be at least [1, 1], cannot be: [" + numTokens + ", " + dim + "]");
+    }
+    TargetRow.bytesPerElement(dtype);
+    if (viewsPerImage < 0) {
+      throw new IllegalArgumentException(
+          "Views per image must be at least 0, cannot be: " + viewsPerImage);
+    }
+    if (viewsPerImage == 0 && !fullView) {
+      throw new IllegalArgumentException(
+          "A cache must hold at least one view per image: views per image is 0 without the full"
+              + " view");
+    }
+    if (images < 0 || rows < 0) {
+      throw new IllegalArgumentException(
+          "Images and rows must be at least 0, cannot be: " + images + ", " + rows);
+    }
+    if (files == null) {
+      throw new IllegalArgumentException("Files must be present, cannot be: null");
+    }
+    files = List.copyOf(files);
+  }
+
+  /** Rows per image: {@code viewsPerImage}, plus one with the full view. */
+  @JsonIgnore
+  public int rowsPerImage() {
+    return viewsPerImage + (fullView ? 1 : 0);
+  }
+
+  /**
+   * Whether the cache holds every view of {@code expectedImages} images: {@code images ==
+   * expectedImages} and {@code rows == images * rowsPerImage()}.
+   */
+  public boolean complete(long expectedImages) {
+    return images == expectedImages && rows == images * rowsPerImage();
+  }
+
+  /** Bytes of the tokens of one view: {@link TargetRow#bytesPerView}. */
+  @JsonIgnore
+  public long bytesPerView() {
+    return TargetRow.bytesPerView(numTokens, dim, dtype);
+  }
+
+  /** This meta as JSON text, ending in a newline. */
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot serialise cache meta: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Parses a cache meta, checking its format version first.
+   *
+   * @param source where the text came from, for error messages
+   * @throws ShardFormatException naming {@code source} when the version is not {@value
+   *     #FORMAT_VERSION} or the content is invalid
+   */
+  public static TargetCacheMeta fromJson(String json, String source) throws ShardFormatException {
+    JsonNode tree;
+    try {
+      tree = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new ShardFormatException(
+          "Cache meta " + source + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    JsonNode version = tree == null ? null : tree.get("format_version");
+    if (version == null || !version.isInt()) {
+      throw new ShardFormatException(
+          "Cache meta "
+              + source
+              + " has no integer format_version; it is not a dtm-spark cache meta");
+    }
+    if (version.intValue() != FORMAT_VERSION) {
+      throw new ShardFormatException(
+          "Cache meta "
+              + source
+              + " has format version "
+              + version.intValue()
+              + "; this reader reads version "
+              + FORMAT_VERSION);
+    }
+    try {
+      return JSON.treeToValue(tree, TargetCacheMeta.class);
+    } catch (JsonProcessingException e) {
+      throw new ShardFormatException(
+          "Cache meta " + source + " is invalid: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The meta file of the cache at {@code root}. */
+  public static Path path(Path root) {
+    return new Path(root, FILE_NAME);
+  }
+
+  /**
+   * Reads {@code <root>/_cache_meta.json} from any Hadoop filesystem.
+   *
+   * @throws ShardFormatException naming the file when its version is not {@value #FORMAT_VERSION}
+   *     or its content is invalid
+   */
+  public static TargetCacheMeta read(Configuration conf, Path root) throws IOException {
+    Path file = path(root);
+    FileSystem fs = file.getFileSystem(conf);
+    byte[] bytes;
+    try (InputStream in = fs.open(file)) {
+      bytes = in.readAllBytes();
+    }
+    return fromJson(new String(bytes, StandardCharsets.UTF_8), fs.makeQualified(file).toString());
+  }
+
+  /**
+   * Writes {@code <root>/_cache_meta.json}, the completion marker of the cache: to a hidden
+   * temporary sibling first, then renamed (atomic on HDFS and local disk; a copy of this small
+   * file on S3A).
+   *
+   * @return the written file, fully qualified
+   * @throws FileAlreadyExistsException when the meta file exists
+   */
+  public Path write(Configuration conf, Path root) throws IOException {
+    Path file = path(root);
+    FileSystem fs = file.getFileSystem(conf);
+    Path target = fs.makeQualified(file);
+    if (fs.exists(target)) {
+      throw new FileAlreadyExistsException("Cannot write " + target + ": the file already exists");
+    }
+    Path temp = new Path(target.getParent(), "." + FILE_NAME + ".inprogress-" + UUID.randomUUID());
+    byte[] bytes = toJson().getBytes(StandardCharsets.UTF_8);
+    try {
+      try (OutputStream out = fs.create(temp, false)) {
+        out.write(bytes);
+      }
+      if (fs.exists(target)) {
+        throw new FileAlreadyExistsException(
+            "Cannot write " + target + ": the file appeared while it was being written");
+      }
+      if (!fs.rename(temp, target)) {
+        throw new IOException("Cannot rename " + temp + " to " + target);
+      }
+    } catch (IOException | RuntimeException e) {
+      try {
+        fs.delete(temp, false);
+      } catch (IOException | RuntimeException d) {
+        e.addSuppressed(d);
+      }
+      throw e;
+    }
+    return target;
+  }
+
+  private static void requireText(String value, String what) {
+    if (value == null || value.isEmpty()) {
+      throw new IllegalArgumentException(
+          what + " must be a non-empty string, cannot be: " + (value == null ? "null" : "''"));
+    }
+  }
+}

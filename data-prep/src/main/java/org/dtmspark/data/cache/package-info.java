@@ -1,0 +1,19 @@
+/**
+ * The target-token cache (SPEC section 4, "Target cache"), format version 1: the teacher's tokens
+ * for K views of every image, computed once and replayed exactly by training.
+ *
+ * <pre>
+ * &lt;out&gt;/_cache_meta.json    teacher, token shape, dtype, view policy, seed; written last
+ * &lt;out&gt;/part-00000.parquet  one row per (image, view), see TargetCacheSchema
+ * </pre>
+ *
+ * <p>Every Parquet file carries {@code dtm.cache.format_version} and {@code dtm.cache.content} in
+ * its key-value metadata and {@link org.dtmspark.data.cache.TargetCacheMeta} carries {@code
+ * format_version}; readers reject any other version with an error naming the file and the version.
+ * Files are written and committed by the image-shard machinery ({@link
+ * org.dtmspark.data.shard.ParquetRowWriter}), so the commit protocol of {@link
+ * org.dtmspark.data.shard} applies: a file gets its final name only when complete, and the cache is
+ * complete only once {@code _cache_meta.json} exists and {@link
+ * org.dtmspark.data.cache.TargetCacheMeta#complete(long)} holds.
+ */
+package org.dtmspark.data.cache;
