@@ -96,10 +96,7 @@ public record TargetCacheMeta(
   public TargetCacheMeta {
     if (formatVersion != FORMAT_VERSION) {
       throw new IllegalArgumentException(
-          "Cache meta format version must be "
-              + FORMAT_VERSION
-              + ", cannot be: "
-              + formatVersion);
+          "Cache meta format version must be " + FORMAT_VERSION + ", cannot be: " + formatVersion);
     }
     requireText(teacherId, "Teacher id");
     requireText(teacherSha256, "Teacher SHA-256");
@@ -221,8 +218,8 @@ public record TargetCacheMeta(
 
   /**
    * Writes {@code <root>/_cache_meta.json}, the completion marker of the cache: to a hidden
-   * temporary sibling first, then renamed (atomic on HDFS and local disk; a copy of this small
-   * file on S3A).
+   * temporary sibling first, then renamed (atomic on HDFS and local disk; a copy of this small file
+   * on S3A).
    *
    * @return the written file, fully qualified
    * @throws FileAlreadyExistsException when the meta file exists

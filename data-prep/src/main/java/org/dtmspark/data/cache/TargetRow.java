@@ -106,8 +106,8 @@ public record TargetRow(
   }
 
   /**
-   * Bytes of the tokens of one view: {@code numTokens * dim * bytesPerElement(dtype)}, e.g.
-   * 200,704 for {@code [196, 512]} fp16.
+   * Bytes of the tokens of one view: {@code numTokens * dim * bytesPerElement(dtype)}, e.g. 200,704
+   * for {@code [196, 512]} fp16.
    */
   public static long bytesPerView(int numTokens, int dim, String dtype) {
     return (long) numTokens * dim * bytesPerElement(dtype);

@@ -56,8 +56,7 @@ public interface RowCodec<T> {
   /**
    * Builds a row from its field values, indexed by field index in {@link #schema()}: {@code Long},
    * {@code Integer}, {@code Float}, {@code Boolean}, {@code String} or {@code byte[]} by column
-   * type; null for a null value or a
-   * column not read.
+   * type; null for a null value or a column not read.
    */
   T read(Object[] fields);
 }
