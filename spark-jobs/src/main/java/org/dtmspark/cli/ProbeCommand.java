@@ -86,7 +86,7 @@ final class ProbeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Probes {@code checkpoint} (null: a randomly initialised encoder is not allowed here). */
+  /** Linear probe of the encoder in {@code checkpoint}: features of both splits, then the probe. */
   static ProbeResult probe(Path checkpoint, String train, String val, ProbeSettings settings) {
     try (NDManager manager = NDManager.newBaseManager()) {
       var model = ModelCheckpoints.load(checkpoint, manager).model();
