@@ -4,13 +4,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -320,33 +315,7 @@ public record Manifest(
    *     #FORMAT_VERSION} or the content is invalid
    */
   public static Manifest fromJson(String json, String source) throws ShardFormatException {
-    JsonNode tree;
-    try {
-      tree = JSON.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new ShardFormatException(
-          "Manifest " + source + " is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    JsonNode version = tree == null ? null : tree.get("format_version");
-    if (version == null || !version.isInt()) {
-      throw new ShardFormatException(
-          "Manifest " + source + " has no integer format_version; it is not a dtm-spark manifest");
-    }
-    if (version.intValue() != FORMAT_VERSION) {
-      throw new ShardFormatException(
-          "Manifest "
-              + source
-              + " has format version "
-              + version.intValue()
-              + "; this reader reads version "
-              + FORMAT_VERSION);
-    }
-    try {
-      return JSON.treeToValue(tree, Manifest.class);
-    } catch (JsonProcessingException e) {
-      throw new ShardFormatException(
-          "Manifest " + source + " is invalid: " + e.getOriginalMessage(), e);
-    }
+    return VersionedJsonFile.parse(JSON, json, source, "Manifest", FORMAT_VERSION, Manifest.class);
   }
 
   /** The manifest file of the output at {@code root}. */
@@ -361,13 +330,8 @@ public record Manifest(
    *     or its content is invalid
    */
   public static Manifest read(Configuration conf, Path root) throws IOException {
-    Path file = path(root);
-    FileSystem fs = file.getFileSystem(conf);
-    byte[] bytes;
-    try (InputStream in = fs.open(file)) {
-      bytes = in.readAllBytes();
-    }
-    return fromJson(new String(bytes, StandardCharsets.UTF_8), fs.makeQualified(file).toString());
+    VersionedJsonFile.Text text = VersionedJsonFile.read(conf, path(root));
+    return fromJson(text.json(), text.source());
   }
 
   /**
@@ -379,34 +343,7 @@ public record Manifest(
    * @throws FileAlreadyExistsException when the manifest exists
    */
   public Path write(Configuration conf, Path root) throws IOException {
-    Path file = path(root);
-    FileSystem fs = file.getFileSystem(conf);
-    Path target = fs.makeQualified(file);
-    if (fs.exists(target)) {
-      throw new FileAlreadyExistsException("Cannot write " + target + ": the file already exists");
-    }
-    Path temp = new Path(target.getParent(), "." + FILE_NAME + ".inprogress-" + UUID.randomUUID());
-    byte[] bytes = toJson().getBytes(StandardCharsets.UTF_8);
-    try {
-      try (OutputStream out = fs.create(temp, false)) {
-        out.write(bytes);
-      }
-      if (fs.exists(target)) {
-        throw new FileAlreadyExistsException(
-            "Cannot write " + target + ": the file appeared while it was being written");
-      }
-      if (!fs.rename(temp, target)) {
-        throw new IOException("Cannot rename " + temp + " to " + target);
-      }
-    } catch (IOException | RuntimeException e) {
-      try {
-        fs.delete(temp, false);
-      } catch (IOException | RuntimeException d) {
-        e.addSuppressed(d);
-      }
-      throw e;
-    }
-    return target;
+    return VersionedJsonFile.writeNew(conf, path(root), toJson());
   }
 
   private static <V> Map<String, V> sortedCopy(Map<String, V> map, String what) {
