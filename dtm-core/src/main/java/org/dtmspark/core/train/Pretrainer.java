@@ -1,5 +1,7 @@
 package org.dtmspark.core.train;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -106,10 +108,12 @@ public final class Pretrainer {
    * @param rank 0-based rank; rank 0 is the one whose output is published
    * @param worldSize number of ranks
    * @param reducer averages the gradients over the ranks
+   * @param device where this rank trains (its GPU, or the CPU)
    */
-  public record Replica(int rank, int worldSize, GradientReducer reducer) {
-    /** The only rank of a single-JVM run. */
-    public static final Replica SINGLE = new Replica(0, 1, GradientReducer.LOCAL);
+  public record Replica(int rank, int worldSize, GradientReducer reducer, Device device) {
+    /** The only rank of a single-JVM run, on DJL's default device. */
+    public static final Replica SINGLE =
+        new Replica(0, 1, GradientReducer.LOCAL, Engine.getInstance().defaultDevice());
 
     public Replica {
       if (worldSize < 1 || rank < 0 || rank >= worldSize) {
@@ -142,10 +146,30 @@ public final class Pretrainer {
     return settings.model().toVitConfig(teacherDim, 0, 0.0);
   }
 
-  /** The batch plan of a run on {@code data} with {@code targets}, seen from rank 0 of 1. */
+  /** The batch plan of a single-JVM run on {@code data} with {@code targets}. */
   public BatchPlan plan(ImageDataset data, Targets targets) {
+    return plan(data, targets, Replica.SINGLE);
+  }
+
+  /**
+   * The batch plan of {@code replica}: {@code train.batch-size} is the global batch, each rank
+   * takes {@code batch-size / ranks}.
+   *
+   * @throws ConfigError when the batch size is not a multiple of the number of ranks
+   */
+  public BatchPlan plan(ImageDataset data, Targets targets, Replica replica) {
+    int batch = settings.train().batchSize();
+    int ranks = replica.worldSize();
+    if (batch % ranks != 0) {
+      throw new ConfigError(
+          "pretrain.train.batch-size must be a multiple of the number of ranks ("
+              + ranks
+              + "), cannot be: "
+              + batch);
+    }
     IntPredicate keep = targets instanceof Cached c ? c.store()::has : i -> true;
-    return BatchPlan.of(data.blocks(), keep, settings.train().batchSize(), settings.seed());
+    return BatchPlan.of(data.blocks(), keep, batch / ranks, settings.seed())
+        .forRank(replica.rank(), ranks);
   }
 
   /**
@@ -200,7 +224,7 @@ public final class Pretrainer {
     VitConfig config = studentConfig(targets.dim());
     checkTargets(targets, config);
     var train = settings.train();
-    BatchPlan plan = plan(data, targets).forRank(replica.rank(), replica.worldSize());
+    BatchPlan plan = plan(data, targets, replica);
     long stepsPerEpoch = plan.stepsPerEpoch();
     long totalSteps = stepsPerEpoch * train.epochs();
     long endStep = train.maxSteps() > 0 ? Math.min(totalSteps, train.maxSteps()) : totalSteps;
@@ -214,7 +238,7 @@ public final class Pretrainer {
     TargetStore store = targets instanceof Cached c ? c.store() : null;
     Teacher teacher = targets instanceof Online o ? o.teacher() : null;
 
-    try (NDManager manager = NDManager.newBaseManager()) {
+    try (NDManager manager = NDManager.newBaseManager(replica.device())) {
       ModelCheckpoints.Loaded loaded =
           resumeFrom.map(p -> ModelCheckpoints.load(p, manager)).orElse(null);
       VisionTransformer student =
@@ -262,6 +286,7 @@ public final class Pretrainer {
             numMasked,
             config.numPatches(),
             settings.morph().enabled() ? "on" : "off (token-wise)");
+        output.started(startStep, endStep);
         ProgressMeter progress =
             new ProgressMeter(
                 "pretrain steps" + (startStep > 0 ? " after step " + startStep : ""),

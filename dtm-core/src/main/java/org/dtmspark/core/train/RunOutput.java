@@ -25,6 +25,9 @@ public interface RunOutput extends AutoCloseable {
         public void close() {}
       };
 
+  /** Training is about to run steps {@code firstStep .. endStep - 1}. */
+  default void started(long firstStep, long endStep) throws IOException {}
+
   /** Records the metrics of a logged step. */
   void metrics(Map<String, Object> record) throws IOException;
 
