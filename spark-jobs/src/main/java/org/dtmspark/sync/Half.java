@@ -19,6 +19,14 @@ final class Half {
   static short fromFloat(float f) {
     int bits = Float.floatToRawIntBits(f);
     int sign = (bits >>> 16) & 0x8000;
+    int magnitude = bits & 0x7FFFFFFF;
+    if (magnitude >= 0x38800000 && magnitude < 0x47800000) {
+      // Normal halves (2^-14 <= |f| < 2^16): rebias the exponent by 112 and round the 13 dropped
+      // bits to nearest even by adding 0xFFF plus the lowest kept bit; a carry reaches the exponent
+      // and, from 65520 up, infinity.
+      int rounded = magnitude + 0xFFF + ((magnitude >>> 13) & 1);
+      return (short) (sign | ((rounded - 0x38000000) >>> 13));
+    }
     int exponent = (bits >>> 23) & 0xFF;
     int mantissa = bits & 0x7FFFFF;
     if (exponent == 0xFF) {

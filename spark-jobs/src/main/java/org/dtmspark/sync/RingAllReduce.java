@@ -321,7 +321,9 @@ public final class RingAllReduce implements AllReduce {
     if (failure != null) {
       closeQuietly(previous == null ? null : previous.channel());
       closeQuietly(next == null ? null : next.channel());
-      throw asRuntime(failure);
+      RuntimeException e = asRuntime(failure);
+      LOG.warn("Rank {} of {} could not join the ring: {}", rank, worldSize, e.getMessage());
+      throw e;
     }
     RingAllReduce ring;
     try {
@@ -334,7 +336,7 @@ public final class RingAllReduce implements AllReduce {
     ring.rollCall(fingerprint, deadline);
     LOG.info(
         "Rank {} of {} joined the ring in {} ms: receives from rank {} ({}), sends to rank {} ({});"
-            + " {} wire, {}-byte buckets",
+            + " {} wire, {} buckets",
         rank,
         worldSize,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
@@ -343,7 +345,7 @@ public final class RingAllReduce implements AllReduce {
         nextRank,
         next.address(),
         options.wire().label(),
-        options.bucketBytes());
+        bytes(options.bucketBytes()));
     return ring;
   }
 
@@ -1149,6 +1151,17 @@ public final class RingAllReduce implements AllReduce {
       throw e;
     }
     return new IllegalStateException(t);
+  }
+
+  /** {@code 4 MiB}, {@code 64 KiB} or {@code 100 bytes}. */
+  static String bytes(long n) {
+    if (n >= 1 << 20 && n % (1 << 20) == 0) {
+      return (n >> 20) + " MiB";
+    }
+    if (n >= 1 << 10 && n % (1 << 10) == 0) {
+      return (n >> 10) + " KiB";
+    }
+    return n + " bytes";
   }
 
   static String seconds(Duration d) {

@@ -71,6 +71,36 @@ class HalfTest {
   }
 
   @Test
+  void floatsAcrossTheWholeRangeEncodeToTheNearestHalf() {
+    for (long b = 0; b < 0x7F800000L; b += 251) {
+      float x = Float.intBitsToFloat((int) b);
+      assertNearest(x);
+      assertNearest(-x);
+    }
+  }
+
+  private static void assertNearest(float x) {
+    int h = bits(x);
+    float decoded = Half.toFloat((short) h);
+    if (Float.isInfinite(decoded)) {
+      if (Math.abs(x) < 65520f) {
+        throw new AssertionError(x + " became infinite");
+      }
+      return;
+    }
+    double error = Math.abs(x - (double) decoded);
+    for (int neighbour : new int[] {h - 1, h + 1}) {
+      if ((neighbour & 0x7FFF) < 0x7C00 && (neighbour >>> 15) == (h >>> 15)) {
+        double other = Math.abs(x - (double) Half.toFloat((short) neighbour));
+        if (other < error || (other == error && (h & 1) == 1)) {
+          throw new AssertionError(
+              x + " -> 0x" + Integer.toHexString(h) + " is not the nearest even");
+        }
+      }
+    }
+  }
+
+  @Test
   void randomFloatsEncodeToTheNearestHalf() {
     SplittableRandom rng = Seeds.rng(7, "half-test");
     for (int i = 0; i < 200_000; i++) {
