@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -28,10 +30,17 @@ class RingFailureTest {
     byte[] secret = RingAllReduce.newSecret();
     InetSocketAddress rankOne = RingAllReduce.parseAddress(1, addresses.get(1));
     ExecutorService pool = Executors.newSingleThreadExecutor();
+    InetSocketAddress target = new InetSocketAddress(rankOne.getHostString(), rankOne.getPort());
     try (LogCapture log = LogCapture.of(RingAllReduce.class);
-        SocketChannel rogue =
-            SocketChannel.open(new InetSocketAddress(rankOne.getHostString(), rankOne.getPort()))) {
-      // Connected before any rank runs connect, so first in rank 1's queue of connections.
+        SocketChannel stranger = SocketChannel.open(target);
+        SocketChannel rogue = SocketChannel.open(target)) {
+      // Both connected before any rank runs connect, so first in rank 1's queue of connections:
+      // something that is not a sync peer at all, then a sync peer without the job's secret.
+      stranger.write(
+          ByteBuffer.wrap(
+              "GET / HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII)));
+      String strangerAddress = stranger.getLocalAddress().toString();
       String rogueAddress = rogue.getLocalAddress().toString();
       rogue.configureBlocking(false);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -58,6 +67,9 @@ class RingFailureTest {
             .hasMessageContaining("refused them");
         assertThat(log.lines())
             .contains(
+                "WARN Rank 1 refused a connection from "
+                    + strangerAddress
+                    + ": not a dtm-spark sync peer (bad magic)",
                 "WARN Rank 1 refused a connection from "
                     + rogueAddress
                     + ": authentication failed: it does not hold this job's secret");
