@@ -47,6 +47,14 @@ public final class SparkSessions {
               + " ranks needs SPARK_HOME (any existing directory) and SPARK_SCALA_VERSION=2.12 in"
               + " the environment (bin/dtm sets both), or a cluster through spark-submit");
     }
+    try {
+      // Spark's launcher takes the executors' jars from $SPARK_HOME/jars and fails without it;
+      // ours come from spark.executor.extraClassPath.
+      java.nio.file.Files.createDirectories(java.nio.file.Path.of(sparkHome, "jars"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "SPARK_HOME " + sparkHome + " must be a directory with a jars/ directory", e);
+    }
     List<String> options = jvmOptionsForExecutors();
     if (options.stream().noneMatch(o -> o.startsWith("-Dai.djl.pytorch.num_threads="))) {
       // The ranks share this machine's cores: one PyTorch thread pool each, not one per core each.

@@ -166,7 +166,7 @@ public final class DistributedPretrainJob {
         try {
           results = BarrierStage.run(jsc, options.ranks(), task, RankTask.RankResult.class);
           break;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked but thrown through Scala undeclared
           if (attempt > distributed.maxRetries()) {
             metrics.publish(conf, run.root());
             throw new IllegalStateException(

@@ -128,7 +128,8 @@ class DistributedPretrainJobTest {
     assertThat(two.finalStep()).isEqualTo(12);
     assertThat(two.attempts()).isEqualTo(1);
     double diff = maxWeightDifference(one, Path.of(java.net.URI.create(two.checkpoint())));
-    assertThat(diff).as("max |w_2ranks - w_1rank|").isLessThan(1e-4);
+    System.out.println("max weight difference, 2 ranks vs 1: " + diff);
+    assertThat(diff).as("max |w_2ranks - w_1rank|").isLessThan(1e-6);
     List<Map<String, Object>> metrics = MetricsLog.read(dir.resolve("two/metrics.jsonl"));
     assertThat(metrics)
         .extracting(r -> ((Number) r.get("step")).intValue())
@@ -144,7 +145,8 @@ class DistributedPretrainJobTest {
 
     assertThat(three.finalStep()).isEqualTo(5);
     double diff = maxWeightDifference(one, Path.of(java.net.URI.create(three.checkpoint())));
-    assertThat(diff).as("max |w_3ranks - w_1rank|").isLessThan(1e-4);
+    System.out.println("max weight difference, 3 ranks vs 1: " + diff);
+    assertThat(diff).as("max |w_3ranks - w_1rank|").isLessThan(1e-6);
   }
 
   @Test
@@ -167,12 +169,7 @@ class DistributedPretrainJobTest {
                 ProcessHandle executor =
                     ProcessHandle.current()
                         .descendants()
-                        .filter(
-                            p ->
-                                p.info()
-                                    .commandLine()
-                                    .orElse("")
-                                    .contains("CoarseGrainedExecutorBackend"))
+                        .filter(p -> commandLine(p).contains("CoarseGrainedExecutorBackend"))
                         .findFirst()
                         .orElseThrow();
                 executor.destroyForcibly();
@@ -200,9 +197,22 @@ class DistributedPretrainJobTest {
         .endsWith(96);
   }
 
+  /** The command line of a process, from {@code /proc} (the JDK's view can be empty there). */
+  private static String commandLine(ProcessHandle p) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc/" + p.pid() + "/cmdline")))
+          .replace('\0', ' ');
+    } catch (java.io.IOException e) {
+      return p.info().commandLine().orElse("");
+    }
+  }
+
   @Test
   void moreRanksThanExecutorsIsReportedBeforeTraining() throws Exception {
     spark = SparkSessions.forRanks("dtm-test", 2, 1024);
+    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+      Thread.sleep(100);
+    }
     Config config = config(12, "pretrain.distributed.executor-wait-seconds=1");
     assertThatThrownBy(() -> distributed(3, config, dir.resolve("x")))
         .isInstanceOf(ConfigError.class)
