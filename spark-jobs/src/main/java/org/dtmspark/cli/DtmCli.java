@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
       ShardCommand.class,
       ImportIdxCommand.class,
       BenchShardCommand.class,
+      TargetsCommand.class,
+      BenchTargetsCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

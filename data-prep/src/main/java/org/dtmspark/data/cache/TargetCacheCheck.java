@@ -2,6 +2,7 @@ package org.dtmspark.data.cache;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +34,10 @@ public final class TargetCacheCheck {
    * @param rejected images of the shard without targets
    * @param rows rows of the cache file
    */
-  public record ShardCheck(String cacheFile, long images, long rejected, long rows) {}
+  public record ShardCheck(String cacheFile, long images, long rejected, long rows)
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
 
   /**
    * Checks the cache file of {@code imageShardPath}.
