@@ -142,7 +142,11 @@ public final class TeacherCache {
    * directory, deleted when the JVM exits, and returns the copy's path (same name as the source).
    */
   static Path copyToLocal(URI uri, Configuration conf) throws IOException {
-    org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
+    String text = uri.toString();
+    while (text.endsWith("/") && text.length() > 1) {
+      text = text.substring(0, text.length() - 1); // a directory's URI may end in a slash
+    }
+    org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(text);
     FileSystem fs = source.getFileSystem(conf);
     Path dir = Files.createTempDirectory("dtm-teacher-");
     Runtime.getRuntime()
