@@ -18,7 +18,8 @@
  * has is one rule, {@link org.dtmspark.data.cache.CacheViews}; {@link
  * org.dtmspark.data.cache.TargetCacheCheck} checks a file against it and against its image shard;
  * {@link org.dtmspark.data.cache.ShardTargetStore} serves a cache to training.
- * Files are written and committed by the image-shard machinery ({@link
+ *
+ * <p>Files are written and committed by the image-shard machinery ({@link
  * org.dtmspark.data.shard.ParquetRowWriter}), so the commit protocol of {@link
  * org.dtmspark.data.shard} applies: a file gets its final name only when complete, and the cache is
  * complete only once {@code _cache_meta.json} exists and {@link
