@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
       ShardCommand.class,
       ImportIdxCommand.class,
       BenchShardCommand.class,
+      TargetsCommand.class,
+      BenchTargetsCommand.class,
       BenchAllReduceCommand.class,
     })
 public final class DtmCli implements Runnable {

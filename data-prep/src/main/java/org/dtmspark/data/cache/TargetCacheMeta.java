@@ -23,20 +23,28 @@ import org.dtmspark.data.shard.VersionedJsonFile;
  *
  * <p>JSON with snake_case keys.
  *
+ * <p>The fields from {@code teacher_id} to {@code images_manifest_sha256} are the cache's {@link
+ * TargetCacheSettings} (see there for their meaning); the rest are counts. Every image of the split
+ * is either covered (it has all its rows) or rejected (the targets job could not decode it; a row
+ * in {@code _rejects/}).
+ *
  * @param formatVersion always {@value #FORMAT_VERSION}
- * @param teacherId the teacher's id, e.g. {@code clip-vit-b16}
+ * @param teacherId the teacher as the user named it, e.g. {@code /models/clip-vit-base-patch16}
  * @param teacherSha256 lower-case hex SHA-256 of the teacher's weights
  * @param numTokens N of every row's tokens, at least 1
  * @param dim P of every row's tokens, at least 1
  * @param dtype {@value TargetRow#FP16} or {@value TargetRow#FP32}
- * @param normalization the input normalisation the teacher saw, e.g. {@code clip} mean/std
- * @param viewPolicy how the views were sampled, e.g. {@code random-resized-crop K=4 + full}
+ * @param normalization the input normalisation the teacher saw
+ * @param viewPolicy how the views were sampled ({@link CacheViews#policy()})
  * @param viewsPerImage K, sampled views per image (view indices {@code 0..K-1}), at least 0
  * @param fullView whether each image also has the full-image view (index {@value
  *     TargetCacheSchema#FULL_VIEW})
  * @param seed the seed the views were sampled from
- * @param imagesManifestSha256 lower-case hex SHA-256 of the image shards' {@code _manifest.json}
+ * @param split the split of the image shards the cache covers
+ * @param imagesManifestSha256 lower-case hex SHA-256 of the bytes of the image shards' {@code
+ *     _manifest.json}
  * @param images images covered
+ * @param rejectedImages images of the split without targets (reject rows under {@code _rejects/})
  * @param rows rows in all files
  * @param files the cache files, relative to the cache root, e.g. {@code part-00000.parquet}
  */
@@ -52,8 +60,10 @@ import org.dtmspark.data.shard.VersionedJsonFile;
   "views_per_image",
   "full_view",
   "seed",
+  "split",
   "images_manifest_sha256",
   "images",
+  "rejected_images",
   "rows",
   "files"
 })
@@ -69,8 +79,10 @@ public record TargetCacheMeta(
     @JsonProperty("views_per_image") int viewsPerImage,
     @JsonProperty("full_view") boolean fullView,
     @JsonProperty("seed") long seed,
+    @JsonProperty("split") String split,
     @JsonProperty("images_manifest_sha256") String imagesManifestSha256,
     @JsonProperty("images") long images,
+    @JsonProperty("rejected_images") long rejectedImages,
     @JsonProperty("rows") long rows,
     @JsonProperty("files") List<String> files) {
 
@@ -93,33 +105,78 @@ public record TargetCacheMeta(
       throw new IllegalArgumentException(
           "Cache meta format version must be " + FORMAT_VERSION + ", cannot be: " + formatVersion);
     }
-    requireText(teacherId, "Teacher id");
-    requireText(teacherSha256, "Teacher SHA-256");
-    requireText(normalization, "Normalization");
-    requireText(viewPolicy, "View policy");
-    requireText(imagesManifestSha256, "Images manifest SHA-256");
-    if (numTokens < 1 || dim < 1) {
+    // Validates every settings field.
+    new TargetCacheSettings(
+        teacherId,
+        teacherSha256,
+        numTokens,
+        dim,
+        dtype,
+        normalization,
+        viewPolicy,
+        viewsPerImage,
+        fullView,
+        seed,
+        split,
+        imagesManifestSha256);
+    if (images < 0 || rejectedImages < 0 || rows < 0) {
       throw new IllegalArgumentException(
-          "Token shape must be at least [1, 1], cannot be: [" + numTokens + ", " + dim + "]");
-    }
-    TargetRow.bytesPerElement(dtype);
-    if (viewsPerImage < 0) {
-      throw new IllegalArgumentException(
-          "Views per image must be at least 0, cannot be: " + viewsPerImage);
-    }
-    if (viewsPerImage == 0 && !fullView) {
-      throw new IllegalArgumentException(
-          "A cache must hold at least one view per image: views per image is 0 without the full"
-              + " view");
-    }
-    if (images < 0 || rows < 0) {
-      throw new IllegalArgumentException(
-          "Images and rows must be at least 0, cannot be: " + images + ", " + rows);
+          "Images, rejected images and rows must be at least 0, cannot be: "
+              + images
+              + ", "
+              + rejectedImages
+              + ", "
+              + rows);
     }
     if (files == null) {
       throw new IllegalArgumentException("Files must be present, cannot be: null");
     }
     files = List.copyOf(files);
+  }
+
+  /** The meta of a cache made with {@code settings}, with its counts and files. */
+  public static TargetCacheMeta of(
+      TargetCacheSettings settings,
+      long images,
+      long rejectedImages,
+      long rows,
+      List<String> files) {
+    return new TargetCacheMeta(
+        FORMAT_VERSION,
+        settings.teacherId(),
+        settings.teacherSha256(),
+        settings.numTokens(),
+        settings.dim(),
+        settings.dtype(),
+        settings.normalization(),
+        settings.viewPolicy(),
+        settings.viewsPerImage(),
+        settings.fullView(),
+        settings.seed(),
+        settings.split(),
+        settings.imagesManifestSha256(),
+        images,
+        rejectedImages,
+        rows,
+        files);
+  }
+
+  /** The settings this cache was made with. */
+  @JsonIgnore
+  public TargetCacheSettings settings() {
+    return new TargetCacheSettings(
+        teacherId,
+        teacherSha256,
+        numTokens,
+        dim,
+        dtype,
+        normalization,
+        viewPolicy,
+        viewsPerImage,
+        fullView,
+        seed,
+        split,
+        imagesManifestSha256);
   }
 
   /** Rows per image: {@code viewsPerImage}, plus one with the full view. */
@@ -129,11 +186,11 @@ public record TargetCacheMeta(
   }
 
   /**
-   * Whether the cache holds every view of {@code expectedImages} images: {@code images ==
-   * expectedImages} and {@code rows == images * rowsPerImage()}.
+   * Whether the cache accounts for every image of a split of {@code splitImages} images: {@code
+   * images + rejectedImages == splitImages} and {@code rows == images * rowsPerImage()}.
    */
-  public boolean complete(long expectedImages) {
-    return images == expectedImages && rows == images * rowsPerImage();
+  public boolean complete(long splitImages) {
+    return images + rejectedImages == splitImages && rows == images * rowsPerImage();
   }
 
   /** Bytes of the tokens of one view: {@link TargetRow#bytesPerView}. */
@@ -189,12 +246,5 @@ public record TargetCacheMeta(
    */
   public Path write(Configuration conf, Path root) throws IOException {
     return VersionedJsonFile.writeNew(conf, path(root), toJson());
-  }
-
-  private static void requireText(String value, String what) {
-    if (value == null || value.isEmpty()) {
-      throw new IllegalArgumentException(
-          what + " must be a non-empty string, cannot be: " + (value == null ? "null" : "''"));
-    }
   }
 }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.dtmspark.data.shard.ParquetRowReader;
@@ -70,6 +71,23 @@ public final class TargetCacheReader implements Iterator<TargetRow>, AutoCloseab
    */
   public static List<RowGroupInfo> rowGroups(Configuration conf, Path path) throws IOException {
     return ParquetRowReader.rowGroups(conf, path, TargetRowCodec.INSTANCE);
+  }
+
+  /**
+   * The settings recorded in the footer of the cache file at {@code path} ({@value
+   * TargetCacheSettings#FILE_METADATA_KEY}); empty for a file written without them.
+   *
+   * @throws ShardFormatException when the file is not a target-cache file of this format version,
+   *     or its settings are not valid
+   */
+  public static Optional<TargetCacheSettings> settings(Configuration conf, Path path)
+      throws IOException {
+    String json =
+        ParquetRowReader.keyValueMetadata(conf, path, TargetRowCodec.INSTANCE)
+            .get(TargetCacheSettings.FILE_METADATA_KEY);
+    return json == null
+        ? Optional.empty()
+        : Optional.of(TargetCacheSettings.fromJson(json, path.toString()));
   }
 
   /** Rows this reader returns in all. */

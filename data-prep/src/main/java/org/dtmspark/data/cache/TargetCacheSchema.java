@@ -138,4 +138,21 @@ public final class TargetCacheSchema {
     }
     return String.format("part-%05d.parquet", index);
   }
+
+  /**
+   * The name of the cache file holding the targets of an image shard: the shard's own file name, so
+   * that {@code <cache>/part-00003.parquet} holds the targets of {@code
+   * <images>/<split>/part-00003.parquet}.
+   *
+   * @param imageShardPath the shard's path as the manifest lists it, e.g. {@code
+   *     train/part-00003.parquet}
+   */
+  public static String fileFor(String imageShardPath) {
+    String name = imageShardPath.substring(imageShardPath.lastIndexOf('/') + 1);
+    if (!name.startsWith("part-") || !name.endsWith(".parquet")) {
+      throw new IllegalArgumentException(
+          "Image shard path must end in part-NNNNN.parquet, cannot be: " + imageShardPath);
+    }
+    return name;
+  }
 }

@@ -1,6 +1,7 @@
 package org.dtmspark.data.cache;
 
 import java.io.IOException;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.Path;
@@ -45,6 +46,25 @@ public final class TargetCacheWriter implements AutoCloseable {
       throws IOException {
     return new TargetCacheWriter(
         ParquetRowWriter.create(conf, path, TargetRowCodec.INSTANCE, options));
+  }
+
+  /**
+   * Starts a cache file at {@code path} that records {@code settings} in its Parquet key-value
+   * metadata ({@value TargetCacheSettings#FILE_METADATA_KEY}); the targets job writes every file
+   * this way, so that a resumed run can check what a file left by an earlier run holds.
+   *
+   * @throws FileAlreadyExistsException when {@code path} exists
+   */
+  public static TargetCacheWriter create(
+      Configuration conf, Path path, ShardWriteOptions options, TargetCacheSettings settings)
+      throws IOException {
+    return new TargetCacheWriter(
+        ParquetRowWriter.create(
+            conf,
+            path,
+            TargetRowCodec.INSTANCE,
+            options,
+            Map.of(TargetCacheSettings.FILE_METADATA_KEY, settings.toJson())));
   }
 
   /**

@@ -290,12 +290,7 @@ public record Manifest(
     for (String wnid : requireNonNull(synsets, "Synsets")) {
       text.append(wnid).append('\n');
     }
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(sha.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return sha256Hex(text.toString());
   }
 
   /** This manifest as JSON text, ending in a newline. */
@@ -332,6 +327,25 @@ public record Manifest(
   public static Manifest read(Configuration conf, Path root) throws IOException {
     VersionedJsonFile.Text text = VersionedJsonFile.read(conf, path(root));
     return fromJson(text.json(), text.source());
+  }
+
+  /**
+   * Lower-case hex SHA-256 of the bytes of {@code <root>/_manifest.json}: the identity of a shard
+   * set, which caches derived from it record.
+   */
+  public static String fileSha256(Configuration conf, Path root) throws IOException {
+    VersionedJsonFile.Text text = VersionedJsonFile.read(conf, path(root));
+    return sha256Hex(text.json());
+  }
+
+  /** Lower-case hex SHA-256 of the UTF-8 bytes of {@code text}. */
+  static String sha256Hex(String text) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(sha.digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   /**

@@ -114,6 +114,17 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
     }
   }
 
+  /**
+   * The key-value metadata of the footer of {@code path} (format version, content and whatever else
+   * the writer stored), after the same checks as {@link #open}.
+   */
+  public static Map<String, String> keyValueMetadata(
+      Configuration conf, Path path, RowCodec<?> codec) throws IOException {
+    try (ParquetFileReader reader = openChecked(conf, path, codec, codec.schema())) {
+      return Map.copyOf(reader.getFooter().getFileMetaData().getKeyValueMetaData());
+    }
+  }
+
   private static ParquetFileReader openChecked(
       Configuration conf, Path path, RowCodec<?> codec, MessageType requested) throws IOException {
     ParquetReadOptions options =

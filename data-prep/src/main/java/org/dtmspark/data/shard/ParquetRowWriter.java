@@ -7,6 +7,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -59,8 +60,18 @@ public final class ParquetRowWriter<T> implements AutoCloseable {
   private State state = State.OPEN;
 
   private ParquetRowWriter(
-      Configuration conf, Path file, RowCodec<T> codec, ShardWriteOptions options)
+      Configuration conf,
+      Path file,
+      RowCodec<T> codec,
+      ShardWriteOptions options,
+      Map<String, String> fileMetadata)
       throws IOException {
+    for (String key : fileMetadata.keySet()) {
+      if (key.equals(codec.versionKey()) || key.equals(codec.contentKey())) {
+        throw new IllegalArgumentException(
+            "File metadata key must not be one the writer sets itself, cannot be: " + key);
+      }
+    }
     this.codec = codec;
     this.fs = file.getFileSystem(conf);
     this.target = fs.makeQualified(file);
@@ -76,7 +87,7 @@ public final class ParquetRowWriter<T> implements AutoCloseable {
     ParquetWriter<T> built = null;
     try {
       Builder<T> builder =
-          new Builder<>(new Output(), new CodecWriteSupport<>(codec))
+          new Builder<>(new Output(), new CodecWriteSupport<>(codec, fileMetadata))
               .withConf(conf)
               .withWriteMode(ParquetFileWriter.Mode.CREATE)
               .withCompressionCodec(options.codec())
@@ -107,7 +118,24 @@ public final class ParquetRowWriter<T> implements AutoCloseable {
   public static <T> ParquetRowWriter<T> create(
       Configuration conf, Path file, RowCodec<T> codec, ShardWriteOptions options)
       throws IOException {
-    return new ParquetRowWriter<>(conf, file, codec, options);
+    return new ParquetRowWriter<>(conf, file, codec, options, Map.of());
+  }
+
+  /**
+   * Starts a new file at {@code file} whose footer also carries {@code fileMetadata} (key-value
+   * metadata beside the format version and content, which the writer sets itself).
+   *
+   * @throws FileAlreadyExistsException when {@code file} exists
+   * @throws IllegalArgumentException when a key is the codec's version or content key
+   */
+  public static <T> ParquetRowWriter<T> create(
+      Configuration conf,
+      Path file,
+      RowCodec<T> codec,
+      ShardWriteOptions options,
+      Map<String, String> fileMetadata)
+      throws IOException {
+    return new ParquetRowWriter<>(conf, file, codec, options, Map.copyOf(fileMetadata));
   }
 
   /** The final path, fully qualified. */
@@ -358,10 +386,12 @@ public final class ParquetRowWriter<T> implements AutoCloseable {
   /** Writes one message per row through the codec and stamps the format version and content. */
   private static final class CodecWriteSupport<T> extends WriteSupport<T> {
     private final RowCodec<T> codec;
+    private final Map<String, String> fileMetadata;
     private RecordConsumer consumer;
 
-    CodecWriteSupport(RowCodec<T> codec) {
+    CodecWriteSupport(RowCodec<T> codec, Map<String, String> fileMetadata) {
       this.codec = codec;
+      this.fileMetadata = fileMetadata;
     }
 
     @Override
@@ -371,13 +401,10 @@ public final class ParquetRowWriter<T> implements AutoCloseable {
 
     @Override
     public WriteContext init(Configuration configuration) {
-      return new WriteContext(
-          codec.schema(),
-          Map.of(
-              codec.versionKey(),
-              Integer.toString(codec.formatVersion()),
-              codec.contentKey(),
-              codec.content()));
+      Map<String, String> metadata = new TreeMap<>(fileMetadata);
+      metadata.put(codec.versionKey(), Integer.toString(codec.formatVersion()));
+      metadata.put(codec.contentKey(), codec.content());
+      return new WriteContext(codec.schema(), metadata);
     }
 
     @Override

@@ -36,6 +36,9 @@ import org.dtmspark.data.shard.Manifest.ShardEntry;
 public final class ShardImageDataset implements ImageDataset {
   private final String id;
   private final String location;
+  private final Path root;
+  private final String split;
+  private final String manifestSha256;
   private final Manifest manifest;
   private final int[] labels;
   private final long[] imageIds;
@@ -46,6 +49,9 @@ public final class ShardImageDataset implements ImageDataset {
   private ShardImageDataset(
       String id,
       String location,
+      Path root,
+      String split,
+      String manifestSha256,
       Manifest manifest,
       int[] labels,
       long[] imageIds,
@@ -54,6 +60,9 @@ public final class ShardImageDataset implements ImageDataset {
       int[] blocks) {
     this.id = id;
     this.location = location;
+    this.root = root;
+    this.split = split;
+    this.manifestSha256 = manifestSha256;
     this.manifest = manifest;
     this.labels = labels;
     this.imageIds = imageIds;
@@ -71,7 +80,8 @@ public final class ShardImageDataset implements ImageDataset {
    */
   public static ShardImageDataset open(Configuration conf, Path root, String split)
       throws IOException {
-    Manifest manifest = Manifest.read(conf, root);
+    VersionedJsonFile.Text manifestText = VersionedJsonFile.read(conf, Manifest.path(root));
+    Manifest manifest = Manifest.fromJson(manifestText.json(), manifestText.source());
     if (!manifest.splits().containsKey(split)) {
       throw new IllegalArgumentException(
           "Split must be one of "
@@ -152,7 +162,18 @@ public final class ShardImageDataset implements ImageDataset {
     }
     String location = dir.toString();
     String id = location + "@sha256:" + HexFormat.of().formatHex(digest.digest());
-    return new ShardImageDataset(id, location, manifest, labels, imageIds, keys, images, blocks);
+    return new ShardImageDataset(
+        id,
+        location,
+        qualifiedRoot,
+        split,
+        Manifest.sha256Hex(manifestText.json()),
+        manifest,
+        labels,
+        imageIds,
+        keys,
+        images,
+        blocks);
   }
 
   private static List<FileStatus> shardFiles(FileSystem fs, Path dir) throws IOException {
@@ -283,5 +304,23 @@ public final class ShardImageDataset implements ImageDataset {
   /** The dataset's manifest. */
   public Manifest manifest() {
     return manifest;
+  }
+
+  /** The root of the shard set, fully qualified. */
+  public Path root() {
+    return root;
+  }
+
+  /** The split this dataset holds. */
+  public String split() {
+    return split;
+  }
+
+  /**
+   * Lower-case hex SHA-256 of the bytes of the {@code _manifest.json} this dataset was opened with
+   * (see {@link Manifest#fileSha256}).
+   */
+  public String manifestSha256() {
+    return manifestSha256;
   }
 }

@@ -31,8 +31,10 @@ class TargetCacheMetaTest {
           4,
           true,
           42L,
+          "train",
           "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
           3,
+          1,
           15,
           List.of("part-00000.parquet", "part-00001.parquet"));
 
@@ -93,18 +95,75 @@ class TargetCacheMetaTest {
   }
 
   @Test
-  void completeCountsSampledAndFullViews() {
+  void completeCountsSampledAndFullViewsAndRejectedImages() {
     assertThat(GOLDEN.rowsPerImage()).isEqualTo(5);
-    assertThat(GOLDEN.complete(3)).isTrue();
-    assertThat(GOLDEN.complete(4)).isFalse();
-    TargetCacheMeta missingRow =
-        new TargetCacheMeta(
-            1, "t", "h", 196, 512, "fp16", "clip", "rrc K=4", 4, false, 1, "m", 3, 11, List.of());
+    assertThat(GOLDEN.complete(4)).as("3 images covered + 1 rejected").isTrue();
+    assertThat(GOLDEN.complete(3)).isFalse();
+    assertThat(GOLDEN.complete(5)).isFalse();
+    TargetCacheMeta missingRow = meta(4, false, 3, 0, 11);
     assertThat(missingRow.complete(3)).isFalse();
-    TargetCacheMeta noFull =
-        new TargetCacheMeta(
-            1, "t", "h", 196, 512, "fp16", "clip", "rrc K=4", 4, false, 1, "m", 3, 12, List.of());
+    TargetCacheMeta noFull = meta(4, false, 3, 0, 12);
     assertThat(noFull.complete(3)).isTrue();
     assertThat(GOLDEN.bytesPerView()).isEqualTo(200_704L);
+  }
+
+  private static TargetCacheMeta meta(
+      int views, boolean full, long images, long rejected, long rows) {
+    return new TargetCacheMeta(
+        1,
+        "t",
+        "h",
+        196,
+        512,
+        "fp16",
+        "clip",
+        "rrc K=" + views,
+        views,
+        full,
+        1,
+        "train",
+        "m",
+        images,
+        rejected,
+        rows,
+        List.of());
+  }
+
+  @Test
+  void settingsAreTheFieldsWithoutTheCounts() {
+    TargetCacheSettings settings = GOLDEN.settings();
+    assertThat(settings.teacherSha256()).isEqualTo(GOLDEN.teacherSha256());
+    assertThat(settings.split()).isEqualTo("train");
+    assertThat(settings.rowsPerImage()).isEqualTo(5);
+    assertThat(TargetCacheMeta.of(settings, 3, 1, 15, GOLDEN.files())).isEqualTo(GOLDEN);
+  }
+
+  @Test
+  void settingsRoundTripThroughJsonAndCompareWithoutTheTeacherName() throws IOException {
+    TargetCacheSettings settings = GOLDEN.settings();
+    assertThat(TargetCacheSettings.fromJson(settings.toJson(), "x")).isEqualTo(settings);
+    assertThat(settings.sameTargetsAs(settings.withTeacherId("/elsewhere/clip"))).isTrue();
+    TargetCacheSettings otherSeed =
+        TargetCacheMeta.of(settings, 0, 0, 0, List.of()).settings().withTeacherId("x");
+    assertThat(otherSeed.sameTargetsAs(settings)).isTrue();
+    TargetCacheSettings fp32 =
+        new TargetCacheSettings(
+            settings.teacherId(),
+            settings.teacherSha256(),
+            settings.numTokens(),
+            settings.dim(),
+            "fp32",
+            settings.normalization(),
+            settings.viewPolicy(),
+            settings.viewsPerImage(),
+            settings.fullView(),
+            7,
+            settings.split(),
+            settings.imagesManifestSha256());
+    assertThat(fp32.sameTargetsAs(settings)).isFalse();
+    assertThat(settings.differences(fp32)).isEqualTo("dtype: fp16 vs fp32; seed: 42 vs 7");
+    assertThatThrownBy(() -> TargetCacheSettings.fromJson("{\"dim\": 3}", "file.parquet"))
+        .isInstanceOf(ShardFormatException.class)
+        .hasMessageStartingWith("Cache settings in file.parquet are invalid");
   }
 }

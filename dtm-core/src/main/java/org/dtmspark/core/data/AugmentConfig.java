@@ -1,8 +1,11 @@
 package org.dtmspark.core.data;
 
+import java.io.Serializable;
+
 /**
  * Settings of the pretraining augmentation: random resized crop, horizontal flip, colour jitter
  * (torchvision {@code RandomResizedCrop}, {@code RandomHorizontalFlip}, {@code ColorJitter}).
+ * Serializable, so that Spark jobs can ship it to their tasks.
  *
  * @param size side of the square output view in pixels, at least 1
  * @param minScale smallest crop area as a fraction of the image area, in {@code (0, maxScale]}
@@ -24,7 +27,9 @@ public record AugmentConfig(
     double flipProbability,
     double brightness,
     double contrast,
-    double saturation) {
+    double saturation)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   public AugmentConfig {
     if (size < 1) {

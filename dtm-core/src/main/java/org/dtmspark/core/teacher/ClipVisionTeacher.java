@@ -1,5 +1,6 @@
 package org.dtmspark.core.teacher;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -40,8 +41,12 @@ import org.dtmspark.core.nn.Tensors;
  * pre_layrnorm}, pre-norm blocks ({@code x + attn(ln1(x))}, {@code x + mlp(ln2(x))}, attention with
  * q/k/v/out biases, MLP {@code fc2(act(fc1(x)))}), {@code post_layernorm} on every token, then
  * {@code visual_projection}; the CLS token is dropped. Targets are {@code [B, N, P]} with {@code N
- * = (S / p)^2} and {@code P = projection_dim}. Weights are held in float32 whatever their stored
- * type.
+ * = (S / p)^2} and {@code P = projection_dim}.
+ *
+ * <p>Weights are held in the compute type, float32 by default or float16 (half the memory and, on a
+ * GPU, the tensor cores), whatever their stored type. The forward pass runs on the device of the
+ * manager the teacher was loaded on: pixels are normalised in float32 where they are, copied to
+ * that device and cast to the compute type; targets come back as float32 on the pixels' device.
  */
 public final class ClipVisionTeacher implements Teacher {
   /** The checkpoint's model config. */
@@ -66,6 +71,7 @@ public final class ClipVisionTeacher implements Teacher {
   private final ClipVisionConfig config;
   private final ImageNormalization normalization;
   private final NDManager weightsManager;
+  private final DataType computeType;
   private final Map<String, NDArray> weights;
   private final NDArray patchWeightT; // [3 p p, D]
   private final NDArray projectionT; // [D, P]
@@ -75,11 +81,13 @@ public final class ClipVisionTeacher implements Teacher {
       ClipVisionConfig config,
       ImageNormalization normalization,
       NDManager weightsManager,
+      DataType computeType,
       Map<String, NDArray> weights) {
     this.id = id;
     this.config = config;
     this.normalization = normalization;
     this.weightsManager = weightsManager;
+    this.computeType = computeType;
     this.weights = weights;
     int p = config.patchSize();
     this.patchWeightT =
@@ -127,6 +135,15 @@ public final class ClipVisionTeacher implements Teacher {
   }
 
   /**
+   * Loads a Hugging Face CLIP checkpoint directory with float32 weights; see {@link #load(Path,
+   * NDManager, Optional, DataType)}.
+   */
+  public static ClipVisionTeacher load(
+      Path dir, NDManager manager, Optional<ImageNormalization> override) throws IOException {
+    return load(dir, manager, override, DataType.FLOAT32);
+  }
+
+  /**
    * Loads a Hugging Face CLIP checkpoint directory.
    *
    * @param dir holds {@code config.json} and {@code model.safetensors}, and optionally {@code
@@ -134,13 +151,18 @@ public final class ClipVisionTeacher implements Teacher {
    *     {@code size}; absent values default to the CLIP constants and the config's image size)
    * @param manager the weights live on a sub-manager of it, on its device
    * @param override mean/std replacing those of the preprocessor config
+   * @param computeType {@link DataType#FLOAT32} or {@link DataType#FLOAT16}: the type the weights
+   *     are held in and the forward pass computes in
    * @return the teacher; id is the directory and the first 16 hex digits of the weights' SHA-256
    * @throws IOException naming the path when a file is missing or unreadable
    * @throws IllegalArgumentException naming the field or tensor when the config is invalid, does
-   *     not match the weights, or a tensor has the wrong shape
+   *     not match the weights, or a tensor has the wrong shape, or when the compute type is neither
+   *     float32 nor float16
    */
   public static ClipVisionTeacher load(
-      Path dir, NDManager manager, Optional<ImageNormalization> override) throws IOException {
+      Path dir, NDManager manager, Optional<ImageNormalization> override, DataType computeType)
+      throws IOException {
+    requireComputeType(computeType);
     Path configPath = dir.resolve(CONFIG_FILE);
     Path weightsPath = dir.resolve(WEIGHTS_FILE);
     Path preprocessorPath = dir.resolve(PREPROCESSOR_FILE);
@@ -200,18 +222,26 @@ public final class ClipVisionTeacher implements Teacher {
       Map<String, NDArray> weights = new LinkedHashMap<>();
       for (String name : expected.keySet()) {
         NDArray a = file.tensors().get(name).toNDArray(owned);
-        if (a.getDataType() != DataType.FLOAT32) {
-          NDArray f = a.toType(DataType.FLOAT32, false);
+        if (a.getDataType() != computeType) {
+          NDArray f = a.toType(computeType, false);
           a.close();
           a = f;
         }
         a.setRequiresGradient(false);
         weights.put(name, a);
       }
-      return new ClipVisionTeacher(id, config, normalization, owned, weights);
+      return new ClipVisionTeacher(id, config, normalization, owned, computeType, weights);
     } catch (RuntimeException e) {
       owned.close();
       throw e;
+    }
+  }
+
+  /** Checks that {@code type} is a compute type teachers support: float32 or float16. */
+  static void requireComputeType(DataType type) {
+    if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
+      throw new IllegalArgumentException(
+          "Teacher compute type must be float32 or float16, cannot be: " + type);
     }
   }
 
@@ -321,6 +351,16 @@ public final class ClipVisionTeacher implements Teacher {
     return config;
   }
 
+  /** The type the weights are held in and the forward pass computes in. */
+  public DataType computeType() {
+    return computeType;
+  }
+
+  /** The device the forward pass runs on. */
+  public Device device() {
+    return weightsManager.getDevice();
+  }
+
   @Override
   public String id() {
     return id;
@@ -349,8 +389,8 @@ public final class ClipVisionTeacher implements Teacher {
   /**
    * Computes target tokens without recording gradients.
    *
-   * @param pixels {@code [B, 3, S, S]}, values in [0, 1], not normalised
-   * @return {@code [B, N, P]} float32, detached, on the manager of {@code pixels}
+   * @param pixels {@code [B, 3, S, S]}, values in [0, 1], not normalised, on any device
+   * @return {@code [B, N, P]} float32, detached, on the manager and device of {@code pixels}
    */
   @Override
   public NDArray targets(NDArray pixels) {
@@ -361,17 +401,23 @@ public final class ClipVisionTeacher implements Teacher {
           "CLIP teacher pixels must have shape [B, 3, " + s + ", " + s + "], cannot be: " + shape);
     }
     NDManager out = pixels.getManager();
-    try (NDManager m = out.newSubManager()) {
-      m.tempAttachAll(pixels);
-      NDArray x = pixels.toType(DataType.FLOAT32, true).stopGradient();
-      x = embed(m, normalization.apply(x)); // [B, T, D]
+    // The scope lives on the weights' device, so that every array made inside is there too.
+    try (NDManager m = weightsManager.newSubManager()) {
+      NDArray input = pixels.toDevice(device(), true); // a copy, so pixels stay where they are
+      input.attach(m);
+      NDArray x =
+          normalization
+              .apply(input.stopGradient().toType(DataType.FLOAT32, false))
+              .toType(computeType, false);
+      x = embed(m, x); // [B, T, D]
       x = layerNorm(x, PRE_NORM);
       for (int i = 0; i < config.numLayers(); i++) {
         x = block(m, x, layer(i));
       }
       x = layerNorm(x, POST_NORM); // every token, CLS included
       NDArray tokens = x.get(":, 1:, :").matMul(projectionT); // [B, N, P]
-      NDArray targets = tokens.stopGradient();
+      NDArray targets =
+          tokens.stopGradient().toType(DataType.FLOAT32, false).toDevice(out.getDevice(), false);
       targets.attach(out);
       return targets;
     }

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -96,6 +98,50 @@ class ClipVisionTeacherTest {
         max = Math.max(max, Math.abs((double) actual[i] - expected.data()[i]));
       }
       assertThat(max).as("max abs difference from the reference").isLessThanOrEqualTo(TOLERANCE);
+    }
+  }
+
+  /**
+   * Float16 weights and compute on the CPU (PyTorch has half kernels for every op of the tower)
+   * against float32: within half precision over two blocks, and float32 tokens on the pixels'
+   * manager.
+   */
+  @Test
+  void float16ComputeMatchesFloat32WithinHalfPrecision() throws IOException {
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu());
+        ClipVisionTeacher full = load(golden(), manager);
+        ClipVisionTeacher half =
+            ClipVisionTeacher.load(golden(), manager, Optional.empty(), DataType.FLOAT16)) {
+      NDArray pixels = array(manager, Npy.read(golden().resolve("pixels.npy")));
+      NDArray expected = full.targets(pixels);
+      NDArray actual = half.targets(pixels);
+
+      assertThat(half.computeType()).isEqualTo(DataType.FLOAT16);
+      assertThat(actual.getDataType()).isEqualTo(DataType.FLOAT32);
+      assertThat(actual.getManager()).isSameAs(manager);
+      assertThat(actual.getShape()).isEqualTo(expected.getShape());
+      float[] a = actual.toFloatArray();
+      float[] e = expected.toFloatArray();
+      double maxDiff = 0;
+      double maxAbs = 0;
+      for (int i = 0; i < a.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs((double) a[i] - e[i]));
+        maxAbs = Math.max(maxAbs, Math.abs(e[i]));
+      }
+      // Half precision has an 11-bit significand (relative step 2^-11, about 5e-4); two blocks
+      // of rounding stay within a few hundred of those steps of the largest token value.
+      assertThat(maxDiff).isGreaterThan(0.0).isLessThanOrEqualTo(2e-2 * maxAbs);
+      assertThat(pixels.getDataType()).isEqualTo(DataType.FLOAT32);
+    }
+  }
+
+  @Test
+  void computeTypeOtherThanFloat32OrFloat16IsRejected() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertThatThrownBy(
+              () -> ClipVisionTeacher.load(golden(), manager, Optional.empty(), DataType.FLOAT64))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("Teacher compute type must be float32 or float16, cannot be: float64");
     }
   }
 

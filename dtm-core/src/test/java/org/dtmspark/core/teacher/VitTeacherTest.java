@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.SplittableRandom;
@@ -51,6 +52,40 @@ class VitTeacherTest {
       assertThat(teacher.numTokens()).isEqualTo(4);
       assertThat(teacher.dim()).isEqualTo(24);
       assertThat(teacher.normalization()).isEqualTo(ImageNormalization.CLIP);
+    }
+  }
+
+  @Test
+  void float16ComputeMatchesFloat32WithinHalfPrecision() {
+    try (NDManager m = NDManager.newBaseManager();
+        VitTeacher full =
+            new VitTeacher(
+                "full",
+                VisionTransformer.initialize(CONFIG, m, 4),
+                ImageNormalization.CLIP,
+                true,
+                DataType.FLOAT32);
+        VitTeacher half =
+            new VitTeacher(
+                "half",
+                VisionTransformer.initialize(CONFIG, m, 4),
+                ImageNormalization.CLIP,
+                true,
+                DataType.FLOAT16)) {
+      NDArray pixels = pixels(m, 2, 5);
+      float[] expected = full.targets(pixels).toFloatArray();
+      NDArray targets = half.targets(pixels);
+
+      assertThat(targets.getDataType()).isEqualTo(DataType.FLOAT32);
+      assertThat(targets.getManager()).isSameAs(m);
+      float[] actual = targets.toFloatArray();
+      double maxDiff = 0;
+      double maxAbs = 0;
+      for (int i = 0; i < actual.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs((double) actual[i] - expected[i]));
+        maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
+      }
+      assertThat(maxDiff).isGreaterThan(0.0).isLessThanOrEqualTo(2e-2 * maxAbs);
     }
   }
 
