@@ -47,8 +47,8 @@ import org.dtmspark.data.shard.RowGroupInfo;
 import org.dtmspark.data.shard.ShardReader;
 import org.dtmspark.data.shard.ShardWriteOptions;
 import org.dtmspark.data.shard.WrittenShard;
+import org.dtmspark.jobs.HadoopConf;
 import org.dtmspark.jobs.StageProgress;
-import org.dtmspark.jobs.shard.HadoopConf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
