@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.teacher.TargetStore;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.Teachers;
 import org.dtmspark.core.train.PretrainResult;
@@ -21,6 +22,7 @@ import org.dtmspark.jobs.JobLog;
 import org.dtmspark.jobs.SparkSessions;
 import org.dtmspark.jobs.pretrain.DistributedPretrainJob;
 import org.dtmspark.jobs.pretrain.RunDirectory;
+import org.dtmspark.jobs.pretrain.TargetStores;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -162,7 +164,7 @@ final class PretrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private int singleJvm(PretrainSettings settings) throws IOException {
+  private int singleJvm(PretrainSettings settings) throws Exception {
     Path out = Path.of(output);
     Optional<Path> from = Optional.empty();
     if (resume != null) {
@@ -175,14 +177,20 @@ final class PretrainCommand implements Callable<Integer> {
     }
     ImageDataset data = Datasets.open(images);
     Pretrainer pretrainer = new Pretrainer(settings);
-    try (Teacher t =
-        Teachers.open(
-            Path.of(settings.teacher().checkpoint()),
-            settings.teacher().normalization(),
-            settings.teacher().useTokenHead(),
-            settings.model().imageSize(),
-            settings.model().patchSize())) {
-      PretrainResult result = pretrainer.run(data, new Pretrainer.Online(t), out, from);
+    try (AutoCloseable source =
+        targets != null
+            ? TargetStores.open(new Configuration(), targets, data, "--images " + images)
+            : Teachers.open(
+                Path.of(settings.teacher().checkpoint()),
+                settings.teacher().normalization(),
+                settings.teacher().useTokenHead(),
+                settings.model().imageSize(),
+                settings.model().patchSize())) {
+      Pretrainer.Targets t =
+          source instanceof Teacher teacher
+              ? new Pretrainer.Online(teacher)
+              : new Pretrainer.Cached((TargetStore) source);
+      PretrainResult result = pretrainer.run(data, t, out, from);
       spec.commandLine()
           .getOut()
           .printf(

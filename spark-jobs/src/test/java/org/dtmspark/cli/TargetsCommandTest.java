@@ -124,6 +124,44 @@ class TargetsCommandTest {
           .filteredOn(n -> !n.startsWith("."))
           .containsExactly("_cache_meta.json", "part-00000.parquet", "part-00001.parquet");
     }
+
+    Path run = dir.resolve("student");
+    Run pretrained =
+        run(
+            "pretrain",
+            "--images",
+            "shards:" + images + "#train",
+            "--targets",
+            cache.toString(),
+            "--output",
+            run.toString(),
+            "--max-steps",
+            "2",
+            "--set",
+            "seed=3",
+            "--set",
+            "model.size=tiny",
+            "--set",
+            "model.image-size=32",
+            "--set",
+            "model.patch-size=8",
+            "--set",
+            "model.embed-dim=24",
+            "--set",
+            "model.depth=1",
+            "--set",
+            "model.num-heads=2",
+            "--set",
+            "model.mlp-dim=48",
+            "--set",
+            "pretrain.masking.ratio=0.4",
+            "--set",
+            "pretrain.masking.min-block-patches=2",
+            "--set",
+            "pretrain.train.batch-size=4");
+    assertThat(pretrained.code()).as(pretrained.err()).isZero();
+    assertThat(pretrained.out()).contains("pretrain: 2 steps");
+    assertThat(run.resolve("checkpoints/last/checkpoint.json")).exists();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package org.dtmspark.jobs.pretrain;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ import org.dtmspark.core.teacher.Teachers;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.core.train.RunOutput;
 import org.dtmspark.data.Datasets;
+import org.dtmspark.data.cache.ShardTargetStore;
 import org.dtmspark.jobs.HadoopConf;
 import org.dtmspark.sync.RingAllReduce;
 import org.dtmspark.sync.SyncOptions;
@@ -137,8 +139,8 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
 
       ImageDataset data = Datasets.open(images);
       Pretrainer pretrainer = new Pretrainer(settings);
-      try (Teacher teacher = openTeacher(settings)) {
-        Pretrainer.Targets source = new Pretrainer.Online(teacher);
+      try (TargetsHandle handle = openTargets(settings, conf, data, device)) {
+        Pretrainer.Targets source = handle.targets();
         String fingerprint = fingerprint(pretrainer, source, data);
         SyncOptions sync =
             SyncOptions.defaults()
@@ -170,13 +172,37 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
     }
   }
 
-  private Teacher openTeacher(PretrainSettings settings) throws IOException {
-    return Teachers.open(
-        Path.of(targets.teacher()),
-        settings.teacher().normalization(),
-        settings.teacher().useTokenHead(),
-        settings.model().imageSize(),
-        settings.model().patchSize());
+  /** The targets of this rank and what must be closed after training. */
+  private record TargetsHandle(Pretrainer.Targets targets, AutoCloseable resource)
+      implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      resource.close();
+    }
+  }
+
+  private TargetsHandle openTargets(
+      PretrainSettings settings, Configuration conf, ImageDataset data, Device device)
+      throws IOException {
+    if (targets.cache() != null) {
+      ShardTargetStore store = TargetStores.open(conf, targets.cache(), data, "--images " + images);
+      return new TargetsHandle(new Pretrainer.Cached(store), store);
+    }
+    Path teacherPath = Path.of(targets.teacher());
+    DataType compute =
+        device.isGpu() && Teachers.supportsFloat16(teacherPath)
+            ? DataType.FLOAT16
+            : DataType.FLOAT32;
+    Teacher teacher =
+        Teachers.open(
+            teacherPath,
+            settings.teacher().normalization(),
+            settings.teacher().useTokenHead(),
+            settings.model().imageSize(),
+            settings.model().patchSize(),
+            device,
+            compute);
+    return new TargetsHandle(new Pretrainer.Online(teacher), teacher);
   }
 
   /** What every rank must agree on: code, model, data, targets, and the resolved settings. */

@@ -24,7 +24,10 @@ import org.dtmspark.core.train.ModelCheckpoints;
 import org.dtmspark.core.train.PretrainResult;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.data.Datasets;
+import org.dtmspark.data.idx.IdxImport;
+import org.dtmspark.data.shard.ShardWriteOptions;
 import org.dtmspark.jobs.SparkSessions;
+import org.dtmspark.jobs.targets.TargetsJob;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -228,5 +231,57 @@ class DistributedPretrainJobTest {
     assertThatThrownBy(() -> distributed(2, config, out))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("pass --resume to continue it");
+  }
+
+  @Test
+  void twoRanksTrainFromATargetCache() throws Exception {
+    spark = SparkSessions.forRanks("dtm-test", 2, 1024);
+    Path shards = dir.resolve("shards");
+    IdxImport.Builder imported =
+        IdxImport.Options.builder()
+            .setOutput(new org.apache.hadoop.fs.Path(shards.toUri()))
+            .optRowsPerShard(24);
+    Datasets.idxImportSplit(IMAGES, "train").ifPresent(imported::addSplit);
+    IdxImport.run(imported.build());
+    Config config = config(16, "pretrain.train.max-steps=4");
+    PretrainSettings settings = PretrainSettings.from(config);
+    Path cache = dir.resolve("cache");
+    TargetsJob.run(
+        new TargetsJob.Options(
+            shards.toString(),
+            "train",
+            TEACHER.toString(),
+            cache.toString(),
+            2,
+            false,
+            "fp16",
+            16,
+            settings.teacher().normalization(),
+            settings.teacher().useTokenHead(),
+            32,
+            8,
+            settings.augment(),
+            settings.seed(),
+            "fp16",
+            ShardWriteOptions.DEFAULTS,
+            false,
+            false),
+        spark);
+
+    DistributedPretrainJob.Result r =
+        DistributedPretrainJob.run(
+            new DistributedPretrainJob.Options(
+                "shards:" + shards + "#train",
+                new DistributedPretrainJob.TargetSource(cache.toString(), null),
+                dir.resolve("run").toString(),
+                2,
+                false,
+                config),
+            spark);
+    assertThat(r.finalStep()).isEqualTo(4);
+    assertThat(r.finalLoss()).isFinite();
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertThat(ModelCheckpoints.load(dir.resolve("run/checkpoints/last"), m).step()).isEqualTo(4);
+    }
   }
 }
