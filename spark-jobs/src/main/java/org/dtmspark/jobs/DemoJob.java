@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.FinetuneSettings;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.config.ProbeSettings;
@@ -29,29 +30,32 @@ import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
-import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.train.FinetuneResult;
 import org.dtmspark.core.train.Finetuner;
 import org.dtmspark.core.train.ModelCheckpoints;
-import org.dtmspark.core.train.PretrainResult;
-import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.core.train.Seeds;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.data.idx.IdxClassNames;
 import org.dtmspark.data.idx.IdxImport;
 import org.dtmspark.data.shard.ShardImageDataset;
+import org.dtmspark.data.shard.ShardWriteOptions;
+import org.dtmspark.jobs.pretrain.DistributedPretrainJob;
+import org.dtmspark.jobs.targets.TargetsJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The demo on the embedded Fashion-MNIST subset, end to end in this JVM:
+ * The demo on the embedded Fashion-MNIST subset, end to end through the pipeline's stages:
  *
  * <ol>
  *   <li>the data is imported as Parquet image shards (SPEC section 4) under {@code <out>/data}
  *       ({@link IdxImport}) and read back from them ({@link ShardImageDataset}), as the cluster
  *       jobs read theirs;
  *   <li>a tiny teacher is fine-tuned on the labels (supervised, from scratch);
- *   <li>a tiny student is pretrained with DTM from that teacher;
+ *   <li>the Spark targets job writes the teacher's target cache ({@value #CACHE_VIEWS} views per
+ *       image) under {@code <out>/targets};
+ *   <li>a tiny student is pretrained with DTM from the cache, data-parallel on the given number of
+ *       ranks (one executor JVM each, gradients all-reduced);
  *   <li>the same student budget is pretrained token-wise ({@code r = 0}), the paper's baseline;
  *   <li>a fourth encoder stays randomly initialised (no pretraining);
  *   <li>all four are linear-probed on frozen features;
@@ -67,6 +71,9 @@ public final class DemoJob {
   /** What the demo produced. */
   public record DemoResult(
       Path report, double teacherFinetuneValTop1, List<Row> rows, double seconds) {}
+
+  /** Teacher views cached per training image. */
+  public static final int CACHE_VIEWS = 4;
 
   /** Split name of the imported training images under {@code <out>/data}. */
   public static final String TRAIN_SPLIT = "train";
@@ -90,8 +97,12 @@ public final class DemoJob {
    * @param train training images, e.g. {@code demo:train}
    * @param val validation images, e.g. {@code demo:test}
    * @param out output directory
+   * @param ranks data-parallel ranks of the student pretraining runs
+   * @param spark the session the targets job and the pretraining runs use; with more than one rank
+   *     one that has an executor JVM per rank ({@link SparkSessions#forRanks})
    */
-  public static DemoResult run(Config config, String train, String val, Path out)
+  public static DemoResult run(
+      Config config, String train, String val, Path out, int ranks, SparkSession spark)
       throws IOException {
     Optional<IdxImport.Split> trainIdx = Datasets.idxImportSplit(train, TRAIN_SPLIT);
     Optional<IdxImport.Split> valIdx = Datasets.idxImportSplit(val, VAL_SPLIT);
@@ -112,14 +123,17 @@ public final class DemoJob {
       LOG.info("demo: importing {} and {} as Parquet shards into {}", train, val, data);
       IdxImport.run(options.build());
     }
-    ImageDataset trainData =
-        trainIdx.isPresent()
-            ? ShardImageDataset.open(conf, data, TRAIN_SPLIT)
-            : Datasets.open(train);
+    String trainSpec = trainIdx.isPresent() ? "shards:" + data + "#" + TRAIN_SPLIT : train;
+    ImageDataset trainData = Datasets.open(trainSpec);
     ImageDataset valData =
         valIdx.isPresent() ? ShardImageDataset.open(conf, data, VAL_SPLIT) : Datasets.open(val);
-    if (trainData instanceof ShardImageDataset t
-        && valData instanceof ShardImageDataset v
+    if (!(trainData instanceof ShardImageDataset t)) {
+      throw new IllegalArgumentException(
+          "The demo trains from image shards and their target cache: training images must be"
+              + " demo:, idx: or shards: datasets, cannot be: "
+              + train);
+    }
+    if (valData instanceof ShardImageDataset v
         && !t.manifest().synsets().equals(v.manifest().synsets())) {
       throw new IllegalArgumentException(
           "Training and validation shards must have the same class list, cannot be: "
@@ -127,18 +141,21 @@ public final class DemoJob {
               + " and "
               + v.manifest().synsets());
     }
-    return run(config, trainData, valData, out);
+    return run(config, t, trainSpec, valData, out, ranks, spark);
   }
 
-  /**
-   * Runs the demo on datasets already open.
-   *
-   * @param config effective configuration (the demo file plus overrides)
-   * @param train training split
-   * @param val validation split, labelled as {@code train}
-   * @param out output directory
-   */
-  public static DemoResult run(Config config, ImageDataset train, ImageDataset val, Path out)
+  /** A student pretraining run of the demo. */
+  private record StudentRun(
+      double finalLoss, double imagesPerSecond, Path checkpoint, Path metrics) {}
+
+  private static DemoResult run(
+      Config config,
+      ShardImageDataset train,
+      String trainSpec,
+      ImageDataset val,
+      Path out,
+      int ranks,
+      SparkSession spark)
       throws IOException {
     long started = System.nanoTime();
     Files.createDirectories(out);
@@ -146,26 +163,66 @@ public final class DemoJob {
     FinetuneSettings finetune = FinetuneSettings.from(config);
     ProbeSettings probe = ProbeSettings.from(config);
 
-    LOG.info("demo 1/5: supervised teacher on {} ({} images)", train.id(), train.size());
+    LOG.info("demo 1/6: supervised teacher on {} ({} images)", train.id(), train.size());
     FinetuneResult teacherRun =
         new Finetuner(finetune).run(train, val, Optional.empty(), out.resolve("teacher"));
 
-    List<PretrainResult> pretrainRuns = new ArrayList<>();
+    Path cache = out.resolve("targets").toAbsolutePath();
+    LOG.info(
+        "demo 2/6: the teacher's target cache, {} views per image, into {}", CACHE_VIEWS, cache);
+    TargetsJob.run(
+        new TargetsJob.Options(
+            train.root().toString(),
+            TRAIN_SPLIT,
+            teacherRun.checkpoint().toAbsolutePath().toString(),
+            cache.toString(),
+            CACHE_VIEWS,
+            false,
+            "fp16",
+            256,
+            "teacher",
+            false,
+            pretrain.model().imageSize(),
+            pretrain.model().patchSize(),
+            pretrain.augment(),
+            pretrain.seed(),
+            "fp16",
+            ShardWriteOptions.DEFAULTS,
+            false,
+            true),
+        spark);
+
+    List<StudentRun> pretrainRuns = new ArrayList<>();
     String[] variants = {"dtm", "token-wise"};
     for (int i = 0; i < variants.length; i++) {
-      LOG.info("demo {}/5: {} pretraining of the student", i + 2, variants[i]);
-      PretrainSettings s =
-          PretrainSettings.from(
-              config.withValue("pretrain.morph.enabled", ConfigValueFactory.fromAnyRef(i == 0)));
-      try (Teacher teacher =
-          ModelCheckpoints.loadTeacher(teacherRun.checkpoint(), "teacher", false)) {
-        pretrainRuns.add(
-            new Pretrainer(s)
-                .run(train, teacher, out.resolve("student-" + variants[i]), Optional.empty()));
-      }
+      LOG.info(
+          "demo {}/6: {} pretraining of the student from the cache on {} ranks",
+          i + 3,
+          variants[i],
+          ranks);
+      Config variant =
+          config.withValue("pretrain.morph.enabled", ConfigValueFactory.fromAnyRef(i == 0));
+      Path runDir = out.resolve("student-" + variants[i]).toAbsolutePath();
+      deleteTree(runDir);
+      DistributedPretrainJob.Result r =
+          DistributedPretrainJob.run(
+              new DistributedPretrainJob.Options(
+                  trainSpec,
+                  new DistributedPretrainJob.TargetSource(cache.toString(), null),
+                  runDir.toString(),
+                  ranks,
+                  false,
+                  variant),
+              spark);
+      pretrainRuns.add(
+          new StudentRun(
+              r.finalLoss(),
+              r.imagesPerSecond(),
+              runDir.resolve("checkpoints/last"),
+              runDir.resolve("metrics.jsonl")));
     }
 
-    LOG.info("demo 4/5: linear probes");
+    LOG.info("demo 5/6: linear probes");
     List<Row> rows = new ArrayList<>();
     rows.add(
         probeRow(
@@ -193,7 +250,7 @@ public final class DemoJob {
             probe));
     rows.add(randomInitRow(pretrain, pretrainRuns.get(0).checkpoint(), train, val, probe));
 
-    LOG.info("demo 5/5: report");
+    LOG.info("demo 6/6: report");
     double seconds = (System.nanoTime() - started) / 1e9;
     Path report = writeReport(out, train, val, teacherRun, pretrainRuns, rows, seconds);
     return new DemoResult(report, teacherRun.valTop1(), rows, seconds);
@@ -246,7 +303,7 @@ public final class DemoJob {
       ImageDataset train,
       ImageDataset val,
       FinetuneResult teacher,
-      List<PretrainResult> runs,
+      List<StudentRun> runs,
       List<Row> rows,
       double seconds)
       throws IOException {
@@ -304,6 +361,17 @@ public final class DemoJob {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
     AtomicFiles.writeAtomically(out.resolve("demo-result.json"), o -> o.write(jsonBytes));
     return report;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private static double[][] series(Path metrics, String key) throws IOException {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.data.Datasets;
@@ -50,7 +51,12 @@ class DemoJobTest {
     // What a killed import leaves: a shard without a manifest.
     Files.createDirectories(out.resolve("data/train"));
     Files.write(out.resolve("data/train/part-00003.parquet"), new byte[] {1});
-    result = DemoJob.run(config, "demo:train?limit=64", "demo:test?limit=32", out);
+    SparkSession spark = SparkSessions.forRanks("DemoJobTest", 2, 1024);
+    try {
+      result = DemoJob.run(config, "demo:train?limit=64", "demo:test?limit=32", out, 2, spark);
+    } finally {
+      spark.stop();
+    }
   }
 
   @Test
