@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       TargetsCommand.class,
       BenchTargetsCommand.class,
       BenchAllReduceCommand.class,
+      BenchRanksCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -39,6 +39,14 @@ public final class SparkSessions {
     if (conf.contains("spark.master") || ranks <= 1) {
       return getOrCreate(appName);
     }
+    return localCluster(appName, ranks, executorMemoryMb);
+  }
+
+  /**
+   * An embedded {@code local-cluster[executors, 1, executorMemoryMb]}, as {@link #forRanks} builds
+   * it, for any number of executors (benchmarks compare 1 and N ranks in executor JVMs).
+   */
+  public static SparkSession localCluster(String appName, int ranks, int executorMemoryMb) {
     String sparkHome = System.getenv("SPARK_HOME");
     if (sparkHome == null || System.getenv("SPARK_SCALA_VERSION") == null) {
       throw new IllegalStateException(

@@ -56,8 +56,10 @@ public final class DtmStep {
    * @param loss the DTM loss of the step, averaged over the ranks
    * @param gradNorm global L2 norm of the averaged gradients before clipping
    * @param schedule the morphing schedule used
+   * @param communicationSeconds time spent averaging gradients over the ranks
    */
-  public record Stats(double loss, double gradNorm, MorphSchedule schedule) {}
+  public record Stats(
+      double loss, double gradNorm, MorphSchedule schedule, double communicationSeconds) {}
 
   /**
    * Runs the step.
@@ -98,7 +100,7 @@ public final class DtmStep {
     for (NDArray g : local.values()) {
       g.subi(g);
     }
-    return new Stats(reduced.loss(), norm, schedule);
+    return new Stats(reduced.loss(), norm, schedule, reduced.seconds());
   }
 
   /** Names of the parameters whose gradient holds a NaN or an infinity (the first few). */

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public interface GradientReducer {
   /** One rank, nothing to average. */
-  GradientReducer LOCAL = (gradients, loss) -> new Reduced(gradients, loss);
+  GradientReducer LOCAL = (gradients, loss) -> new Reduced(gradients, loss, 0);
 
   /**
    * Gradients and loss averaged over all ranks.
@@ -28,6 +28,7 @@ public interface GradientReducer {
    *
    * @param gradients by parameter name, on the parameters' device; may be the arrays passed in
    * @param loss the mean loss
+   * @param seconds wall time spent communicating (0 for one rank)
    */
-  record Reduced(Map<String, NDArray> gradients, double loss) {}
+  record Reduced(Map<String, NDArray> gradients, double loss, double seconds) {}
 }

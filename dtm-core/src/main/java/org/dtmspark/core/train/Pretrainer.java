@@ -299,7 +299,9 @@ public final class Pretrainer {
         for (long step = startStep; step < endStep; step++) {
           Batch b = loader.next();
           double lr = lrSchedule.at(step);
+          long stepStarted = System.nanoTime();
           DtmStep.Stats stats = trainStep(student, teacher, dtmStep, morphSampler, b, lr);
+          double stepSeconds = (System.nanoTime() - stepStarted) / 1e9;
           lastLoss = stats.loss();
           recent.addLast(lastLoss);
           if (recent.size() > stepsPerEpoch) {
@@ -315,6 +317,8 @@ public final class Pretrainer {
             record.put("grad_norm", stats.gradNorm());
             record.put(
                 "levels", stats.schedule().levels().stream().map(MorphLevel::toString).toList());
+            record.put("step_seconds", stepSeconds);
+            record.put("allreduce_seconds", stats.communicationSeconds());
             record.put(
                 "images_per_second",
                 (done - startStep) * (double) globalBatch / elapsedSeconds(started));

@@ -12,7 +12,8 @@ import org.dtmspark.sync.AllReduce;
  * Averages gradients over the ranks through an {@link AllReduce}: every gradient is copied to one
  * host buffer in the (name-checked, identical on every rank) parameter order, with the loss as its
  * last element; the buffer is summed across the ranks, divided by the number of ranks, and copied
- * back to the device as new arrays (closed with the step's scope).
+ * back to the device as new arrays (closed with the step's scope). The time reported is the whole
+ * exchange: device-to-host copies, the all-reduce, and host-to-device copies.
  *
  * <p>Memory: one host buffer of all gradients, reused across steps (ViT-B: 344 MB).
  */
@@ -26,6 +27,7 @@ final class AllReduceGradientReducer implements GradientReducer {
 
   @Override
   public Reduced reduce(Map<String, NDArray> gradients, double loss) {
+    long started = System.nanoTime();
     long total = 1;
     for (NDArray g : gradients.values()) {
       total += g.size();
@@ -56,6 +58,6 @@ final class AllReduceGradientReducer implements GradientReducer {
       averaged.put(e.getKey(), Tensors.fromHost(g.getManager(), part, g.getShape()));
       offset += n;
     }
-    return new Reduced(averaged, buffer[offset]);
+    return new Reduced(averaged, buffer[offset], (System.nanoTime() - started) / 1e9);
   }
 }
