@@ -85,7 +85,7 @@ final class BenchRanksCommand implements Callable<Integer> {
     List<RanksBenchmark.Row> rows =
         RanksBenchmark.run(
             model, imageSize, batch, steps, warmup, ranks, wire, work.toAbsolutePath());
-    spec.commandLine().getOut().print(RanksBenchmark.table(rows));
+    spec.commandLine().getOut().printf("%s", RanksBenchmark.table(rows));
     new ObjectMapper()
         .enable(SerializationFeature.INDENT_OUTPUT)
         .writeValue(work.resolve("bench-ranks.json").toFile(), RanksBenchmark.json(rows));

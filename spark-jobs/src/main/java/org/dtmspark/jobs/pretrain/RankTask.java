@@ -24,6 +24,7 @@ import org.dtmspark.core.io.CheckpointIO;
 import org.dtmspark.core.io.IOConsumer;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.Teachers;
+import org.dtmspark.core.train.GradientReducer;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.core.train.RunOutput;
 import org.dtmspark.data.Datasets;
@@ -154,7 +155,11 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
             local = Optional.of(run.download(new org.apache.hadoop.fs.Path(resumeFrom)));
           }
           Pretrainer.Replica replica =
-              new Pretrainer.Replica(rank, ranks, new AllReduceGradientReducer(ring), device);
+              new Pretrainer.Replica(
+                  rank,
+                  ranks,
+                  ranks == 1 ? GradientReducer.LOCAL : new AllReduceGradientReducer(ring),
+                  device);
           try (RunOutput out =
               rank == 0 ? new Rank0Output(run, metricsAddress, secret) : RunOutput.NONE) {
             Pretrainer.Outcome outcome = pretrainer.run(data, source, replica, out, local);
