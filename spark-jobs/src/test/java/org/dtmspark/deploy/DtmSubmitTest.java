@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.dtmspark.deploy.Scripts.DTM_SUBMIT;
 import static org.dtmspark.deploy.Scripts.HOME;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -335,6 +336,48 @@ class DtmSubmitTest {
       assertThat(r.code()).as("%s: %s", sub, r.err()).isZero();
       assertThat(r.out()).as(sub).contains("\n  " + sub + " --help");
     }
+  }
+
+  @Test
+  void siteWrappersPutTheirEnvFileOptionsFirstSoTheCommandLineWins() throws Exception {
+    Path env = dir.resolve("site.env");
+    Files.writeString(
+        env,
+        "DTM_SUBMIT_ARGS=(--jar /site/dtm.jar --queue gpu --executor-memory 48g"
+            + " --spark-submit "
+            + sparkSubmit
+            + ")\n");
+    Scripts.Result r =
+        Scripts.script(
+            dir,
+            Map.of("DTM_YARN_ENV", env.toString()),
+            HOME.resolve("deploy/yarn/dtm-submit-yarn"),
+            "--executor-memory",
+            "64g",
+            "--dry-run",
+            "--",
+            "shard",
+            "--input",
+            "a",
+            "--output",
+            "b");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> args = Scripts.argumentsOf(dir, r.out());
+    assertThat(Scripts.confs(args))
+        .containsEntry("spark.yarn.queue", "gpu")
+        .containsEntry("spark.executor.memory", "64g");
+    assertThat(afterJar(args, "/site/dtm.jar"))
+        .containsExactly("shard", "--input", "a", "--output", "b");
+
+    Scripts.Result missing =
+        Scripts.script(
+            dir,
+            Map.of("DTM_K8S_ENV", dir.resolve("nope.env").toString()),
+            HOME.resolve("deploy/k8s/dtm-submit-k8s"),
+            "--",
+            "shard");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("DTM_K8S_ENV names a missing file");
   }
 
   @Test
