@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       ShardCommand.class,
       ImportIdxCommand.class,
       BenchShardCommand.class,
+      BenchAllReduceCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

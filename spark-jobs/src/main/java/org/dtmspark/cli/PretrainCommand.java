@@ -1,11 +1,14 @@
 package org.dtmspark.cli;
 
 import com.typesafe.config.Config;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
@@ -15,19 +18,27 @@ import org.dtmspark.core.train.PretrainResult;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.JobLog;
+import org.dtmspark.jobs.SparkSessions;
+import org.dtmspark.jobs.pretrain.DistributedPretrainJob;
+import org.dtmspark.jobs.pretrain.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code dtm pretrain}: DTM pretraining of a student from a frozen teacher, in this JVM. */
+/** {@code dtm pretrain}: DTM pretraining, in this JVM or data-parallel on Spark. */
 @Command(
     name = "pretrain",
     mixinStandardHelpOptions = true,
     description = {
-      "DTM pretraining with an online teacher in this JVM (CPU, or one GPU through DJL).",
-      "Writes metrics.jsonl, loss.png, lr.png and checkpoints/{step-N,last} under --output."
+      "DTM pretraining of a student from a frozen teacher (online) or a target cache.",
+      "With --ranks 1 (the default) and no Spark master it trains in this JVM (CPU, or one GPU"
+          + " through DJL). With --ranks N, or under spark-submit, it runs as a Spark barrier"
+          + " stage of N tasks, one executor JVM and device per rank, gradients all-reduced every"
+          + " step; without a master bin/dtm starts an embedded cluster of N executor JVMs.",
+      "Writes metrics.jsonl, loss.png, lr.png and checkpoints/{step-N,last} under --output"
+          + " (any Hadoop filesystem for the Spark job)."
     })
 final class PretrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -41,20 +52,50 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--teacher",
-      paramLabel = "CHECKPOINT",
+      paramLabel = "PATH",
       description =
-          "Teacher: a checkpoint directory of this project or a TorchScript file (sets"
-              + " pretrain.teacher.checkpoint).")
+          "Online teacher: a Hugging Face CLIP directory, a TorchScript file, or a checkpoint"
+              + " directory of this project (sets pretrain.teacher.checkpoint).")
   Path teacher;
 
-  @Option(names = "--output", required = true, paramLabel = "DIR", description = "Run directory.")
-  Path output;
+  @Option(
+      names = "--targets",
+      paramLabel = "CACHE",
+      description =
+          "Target cache written by `dtm targets` for the same images: the student replays the"
+              + " cached views and learns from the stored tokens (instead of --teacher).")
+  String targets;
+
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "DIR",
+      description = "Run directory (a local path, or any Hadoop URI for the Spark job).")
+  String output;
 
   @Option(
       names = "--resume",
+      arity = "0..1",
       paramLabel = "CHECKPOINT",
-      description = "Continue from this checkpoint.")
-  Path resume;
+      fallbackValue = "",
+      description =
+          "Continue a stopped run: from CHECKPOINT, or without a value from the run directory's"
+              + " latest checkpoint.")
+  String resume;
+
+  @Option(
+      names = "--ranks",
+      defaultValue = "1",
+      paramLabel = "N",
+      description = "Data-parallel ranks (one executor JVM and device each). Default: 1.")
+  int ranks;
+
+  @Option(
+      names = "--executor-memory-mb",
+      defaultValue = "2048",
+      paramLabel = "MB",
+      description = "Heap of each executor JVM of the embedded cluster (--ranks N). Default: 2048.")
+  int executorMemoryMb;
 
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop after N steps (smoke runs).")
   Long maxSteps;
@@ -73,11 +114,67 @@ final class PretrainCommand implements Callable<Integer> {
     Config effective = config.load(extra);
     PretrainSettings settings = PretrainSettings.from(effective);
     JobLog.effectiveConfig("pretrain", effective);
-    if (settings.teacher().checkpoint().isEmpty()) {
+    boolean hasTeacher = !settings.teacher().checkpoint().isEmpty();
+    if (targets != null && hasTeacher) {
       throw new ConfigError(
-          "pretrain needs a teacher: --teacher DIR or pretrain.teacher.checkpoint");
+          "pretrain takes its targets from --targets or from a teacher, not both: drop --teacher /"
+              + " pretrain.teacher.checkpoint, or --targets");
+    }
+    if (targets == null && !hasTeacher) {
+      throw new ConfigError(
+          "pretrain needs targets: --targets CACHE, or a teacher (--teacher PATH or"
+              + " pretrain.teacher.checkpoint)");
+    }
+    if (ranks < 1) {
+      throw new ConfigError("--ranks must be at least 1, cannot be: " + ranks);
+    }
+    if (ranks > 1 || System.getProperty("spark.master") != null) {
+      return distributed(effective, settings);
+    }
+    return singleJvm(settings);
+  }
+
+  private int distributed(Config effective, PretrainSettings settings) throws IOException {
+    if (resume != null && !resume.isEmpty()) {
+      throw new ConfigError(
+          "--resume takes no checkpoint with --ranks: the job resumes from the run directory's"
+              + " latest checkpoint, cannot be: "
+              + resume);
+    }
+    SparkSession spark = SparkSessions.forRanks("dtm pretrain", ranks, executorMemoryMb);
+    DistributedPretrainJob.Result r =
+        DistributedPretrainJob.run(
+            new DistributedPretrainJob.Options(
+                images,
+                new DistributedPretrainJob.TargetSource(
+                    targets, targets == null ? settings.teacher().checkpoint() : null),
+                output,
+                ranks,
+                resume != null,
+                effective),
+            spark);
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "pretrain: %d ranks, to step %d in %d attempt(s), final loss %.4f, %.1f images/s,"
+                + " checkpoint %s%n",
+            ranks, r.finalStep(), r.attempts(), r.finalLoss(), r.imagesPerSecond(), r.checkpoint());
+    return 0;
+  }
+
+  private int singleJvm(PretrainSettings settings) throws IOException {
+    Path out = Path.of(output);
+    Optional<Path> from = Optional.empty();
+    if (resume != null) {
+      from =
+          resume.isEmpty()
+              ? new RunDirectory(new Configuration(), new org.apache.hadoop.fs.Path(out.toUri()))
+                  .latestCheckpoint()
+                  .map(c -> Path.of(c.path().toUri()))
+              : Optional.of(Path.of(resume));
     }
     ImageDataset data = Datasets.open(images);
+    Pretrainer pretrainer = new Pretrainer(settings);
     try (Teacher t =
         Teachers.open(
             Path.of(settings.teacher().checkpoint()),
@@ -85,8 +182,7 @@ final class PretrainCommand implements Callable<Integer> {
             settings.teacher().useTokenHead(),
             settings.model().imageSize(),
             settings.model().patchSize())) {
-      PretrainResult result =
-          new Pretrainer(settings).run(data, t, output, Optional.ofNullable(resume));
+      PretrainResult result = pretrainer.run(data, new Pretrainer.Online(t), out, from);
       spec.commandLine()
           .getOut()
           .printf(

@@ -41,6 +41,7 @@ public final class ShardImageDataset implements ImageDataset {
   private final long[] imageIds;
   private final String[] keys;
   private final byte[][] images;
+  private final int[] blocks;
 
   private ShardImageDataset(
       String id,
@@ -49,7 +50,8 @@ public final class ShardImageDataset implements ImageDataset {
       int[] labels,
       long[] imageIds,
       String[] keys,
-      byte[][] images) {
+      byte[][] images,
+      int[] blocks) {
     this.id = id;
     this.location = location;
     this.manifest = manifest;
@@ -57,6 +59,7 @@ public final class ShardImageDataset implements ImageDataset {
     this.imageIds = imageIds;
     this.keys = keys;
     this.images = images;
+    this.blocks = blocks;
   }
 
   /**
@@ -100,6 +103,8 @@ public final class ShardImageDataset implements ImageDataset {
     byte[][] images = new byte[n][];
     List<String> synsets = manifest.synsets();
     int i = 0;
+    int[] blocks = new int[files.size()];
+    int block = 0;
     MessageDigest digest = sha256();
     for (FileStatus file : files) {
       ShardEntry entry = expected.get(split + "/" + file.getPath().getName());
@@ -143,10 +148,11 @@ public final class ShardImageDataset implements ImageDataset {
                 + entry.rows());
       }
       digest.update((entry.path() + " " + entry.sha256() + "\n").getBytes(StandardCharsets.UTF_8));
+      blocks[block++] = i - start;
     }
     String location = dir.toString();
     String id = location + "@sha256:" + HexFormat.of().formatHex(digest.digest());
-    return new ShardImageDataset(id, location, manifest, labels, imageIds, keys, images);
+    return new ShardImageDataset(id, location, manifest, labels, imageIds, keys, images, blocks);
   }
 
   private static List<FileStatus> shardFiles(FileSystem fs, Path dir) throws IOException {
@@ -256,6 +262,12 @@ public final class ShardImageDataset implements ImageDataset {
   @Override
   public RgbImage image(int index) {
     return RgbImage.decode(images[index], location + "/" + keys[index]);
+  }
+
+  /** One block per shard file, in file-name order: the rows of each shard. */
+  @Override
+  public int[] blocks() {
+    return blocks.clone();
   }
 
   /** The {@code key} (file stem) of image {@code index}. */

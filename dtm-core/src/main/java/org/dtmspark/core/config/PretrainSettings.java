@@ -11,7 +11,8 @@ public record PretrainSettings(
     AugmentSettings augment,
     MorphSettings morph,
     OptimSettings optim,
-    TrainSettings train) {
+    TrainSettings train,
+    DistributedSettings distributed) {
 
   public static PretrainSettings from(Config config) {
     SettingsReader root = new SettingsReader(config, "");
@@ -24,6 +25,7 @@ public record PretrainSettings(
         AugmentSettings.from(p.section("augment")),
         MorphSettings.from(p.section("morph")),
         OptimSettings.from(p.section("optim")),
-        TrainSettings.from(p.section("train")));
+        TrainSettings.from(p.section("train")),
+        DistributedSettings.from(p.section("distributed")));
   }
 }

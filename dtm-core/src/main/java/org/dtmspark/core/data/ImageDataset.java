@@ -18,6 +18,15 @@ public interface ImageDataset {
   /** The label of image {@code index}. */
   int label(int index);
 
+  /**
+   * Sizes of the consecutive index ranges that are stored together (the shards of a sharded
+   * dataset), in index order, summing to {@link #size()}. Training shuffles blocks, then images
+   * within a block, so that a streaming reader touches one block at a time. One block by default.
+   */
+  default int[] blocks() {
+    return new int[] {size()};
+  }
+
   /** The decoded image {@code index}. */
   RgbImage image(int index);
 }

@@ -223,7 +223,8 @@ public final class CheckpointIO {
     return root;
   }
 
-  static CheckpointMeta fromJson(byte[] json, String source) throws IOException {
+  /** Parses the JSON of a {@value #META_FILE}; {@code source} names it in errors. */
+  public static CheckpointMeta fromJson(byte[] json, String source) throws IOException {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);

@@ -2,7 +2,6 @@ package org.dtmspark.core.train;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -12,91 +11,117 @@ import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.core.data.ViewParams;
 import org.dtmspark.core.data.ViewRenderer;
 import org.dtmspark.core.data.ViewSampler;
+import org.dtmspark.core.teacher.TargetStore;
 
 /**
  * Prepares training batches on a background thread while the device trains on the previous one.
  *
- * <p>The plan is pure: step {@code s} belongs to epoch {@code s / stepsPerEpoch}; every epoch reads
- * the dataset in the order of a permutation seeded by {@code (seed, "order", epoch)}, and the batch
- * of step {@code s} is its slice {@code [(s mod stepsPerEpoch) * B, ... + B)}. Views come from
- * {@code (seed, "view", s)} and masks from {@code (seed, "mask", s)}, so any step can be reproduced
- * alone (resume, replay).
+ * <p>Which images a step trains on is the {@link BatchPlan}'s pure function of the seed and the
+ * step. Everything drawn for an image depends only on the step and the image's position {@code p}
+ * in the global batch, never on the rank that holds it: its view comes from {@code (seed, "view",
+ * step, p)}, its mask from {@code (seed, "mask", step, p)}, and with cached targets the stored view
+ * it replays from {@code (seed, "replay-view", step, p)}. So any step can be reproduced alone
+ * (resume) and a global batch is the same whatever the number of ranks.
  */
 public final class BatchLoader implements AutoCloseable {
-  private static final Batch END = new Batch(-1, new int[0], new int[0], null, null, List.of());
+  private static final Batch END =
+      new Batch(-1, new int[0], new int[0], null, null, List.of(), null);
 
   private final ImageDataset data;
+  private final BatchPlan plan;
   private final ViewSampler sampler;
   private final BlockMaskGenerator masks;
-  private final int batchSize;
+  private final TargetStore targets;
   private final int viewSize;
-  private final long seed;
-  private final long stepsPerEpoch;
   private final BlockingQueue<Batch> queue;
   private final Thread worker;
+  private long orderEpoch = -1;
+  private int[] order;
   private volatile Throwable failure;
   private volatile boolean closed;
 
   /**
    * Starts preparing steps {@code firstStep .. endStep - 1}.
    *
+   * @param sampler view sampler, or null to render the whole image (evaluation); ignored with
+   *     cached targets, whose stored views are replayed
    * @param masks mask generator, or null for jobs without masking
-   * @param sampler view sampler, or null to render the whole image (evaluation)
+   * @param targets cached teacher targets to replay, or null
    */
   public BatchLoader(
       ImageDataset data,
+      BatchPlan plan,
       ViewSampler sampler,
       BlockMaskGenerator masks,
-      int batchSize,
+      TargetStore targets,
       int viewSize,
-      long seed,
-      long stepsPerEpoch,
       long firstStep,
       long endStep,
       int prefetch) {
     this.data = data;
+    this.plan = plan;
     this.sampler = sampler;
     this.masks = masks;
-    this.batchSize = batchSize;
+    this.targets = targets;
     this.viewSize = viewSize;
-    this.seed = seed;
-    this.stepsPerEpoch = stepsPerEpoch;
     this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
     this.worker = new Thread(() -> produce(firstStep, endStep), "dtm-batch-loader");
     worker.setDaemon(true);
     worker.start();
   }
 
-  /** The dataset order of {@code epoch}. */
-  public static int[] epochOrder(long seed, long epoch, int size) {
-    return Seeds.permutation(size, Seeds.rng(seed, "order", epoch));
-  }
-
-  /** Builds the batch of {@code step} on the calling thread. */
-  public Batch build(long step) {
-    long epoch = step / stepsPerEpoch;
-    int[] order = epochOrder(seed, epoch, data.size());
-    int offset = (int) ((step % stepsPerEpoch) * batchSize);
-    int[] indices = new int[batchSize];
+  /** Builds the batch of {@code step}; called by the loader thread only. */
+  Batch build(long step) {
+    long epoch = plan.epochOf(step);
+    if (epoch != orderEpoch) {
+      order = plan.epochOrder(epoch);
+      orderEpoch = epoch;
+    }
+    int[] indices = plan.indices(step, order);
+    int batchSize = indices.length;
     int[] labels = new int[batchSize];
     List<RgbImage> images = new ArrayList<>(batchSize);
     List<ViewParams> views = new ArrayList<>(batchSize);
-    SplittableRandom viewRng = Seeds.rng(seed, "view", step);
+    float[] tokens = null;
+    int tokenSize = 0;
+    if (targets != null) {
+      tokenSize = Math.multiplyExact(targets.numTokens(), targets.dim());
+      tokens = new float[Math.multiplyExact(batchSize, tokenSize)];
+    }
+    float[] mask = null;
+    if (masks != null) {
+      mask = new float[Math.multiplyExact(batchSize, masks.numPatches())];
+    }
     for (int i = 0; i < batchSize; i++) {
-      int index = order[offset + i];
-      indices[i] = index;
+      int index = indices[i];
+      long position = plan.globalPosition(i);
       labels[i] = data.label(index);
       RgbImage image = data.image(index);
       images.add(image);
-      views.add(
-          sampler == null
-              ? ViewParams.fullImage(image.width(), image.height())
-              : sampler.sample(image.width(), image.height(), viewRng));
+      ViewParams view;
+      if (targets != null) {
+        int k =
+            Seeds.rng(plan.seed(), "replay-view", step, position).nextInt(targets.viewsPerImage());
+        view = targets.view(index, k);
+        targets.tokens(index, k, tokens, i * tokenSize);
+      } else if (sampler != null) {
+        view =
+            sampler.sample(
+                image.width(), image.height(), Seeds.rng(plan.seed(), "view", step, position));
+      } else {
+        view = ViewParams.fullImage(image.width(), image.height());
+      }
+      views.add(view);
+      if (masks != null) {
+        boolean[] m = masks.sample(Seeds.rng(plan.seed(), "mask", step, position));
+        int n = m.length;
+        for (int j = 0; j < n; j++) {
+          mask[i * n + j] = m[j] ? 1f : 0f;
+        }
+      }
     }
     float[] pixels = ViewRenderer.renderBatch(images, views, viewSize);
-    float[] mask =
-        masks == null ? null : masks.sampleBatch(batchSize, Seeds.rng(seed, "mask", step));
-    return new Batch(step, indices, labels, pixels, mask, List.copyOf(views));
+    return new Batch(step, indices, labels, pixels, mask, List.copyOf(views), tokens);
   }
 
   private void produce(long firstStep, long endStep) {

@@ -15,32 +15,46 @@ import org.dtmspark.core.optim.GradientClipping;
 import org.dtmspark.core.optim.NonFiniteGradientException;
 
 /**
- * One DTM optimizer step on given targets: masked student forward, DTM loss, backward, global-norm
- * clipping, AdamW, gradients zeroed. Where the targets come from (an online teacher, a cache) is
- * the caller's business; so is the per-step {@code NDScope} that frees the temporaries.
+ * One DTM optimizer step on given targets: masked student forward, DTM loss, backward, gradients
+ * averaged over the ranks, global-norm clipping, AdamW, gradients zeroed. Where the targets come
+ * from (an online teacher, a cache) is the caller's business; so is the per-step {@code NDScope}
+ * that frees the temporaries.
  */
 public final class DtmStep {
   private final VisionTransformer student;
   private final AdamW optimizer;
   private final DtmLoss loss;
   private final double clipGrad;
+  private final GradientReducer reducer;
 
   /**
    * @param student the model; its parameters must require gradients
    * @param clipGrad global gradient-norm threshold, 0 disables clipping
+   * @param reducer averages gradients over the ranks ({@link GradientReducer#LOCAL} for one)
    */
-  public DtmStep(VisionTransformer student, AdamW optimizer, DtmLoss loss, double clipGrad) {
+  public DtmStep(
+      VisionTransformer student,
+      AdamW optimizer,
+      DtmLoss loss,
+      double clipGrad,
+      GradientReducer reducer) {
     this.student = student;
     this.optimizer = optimizer;
     this.loss = loss;
     this.clipGrad = clipGrad;
+    this.reducer = reducer;
+  }
+
+  /** A step of a single-JVM run. */
+  public DtmStep(VisionTransformer student, AdamW optimizer, DtmLoss loss, double clipGrad) {
+    this(student, optimizer, loss, clipGrad, GradientReducer.LOCAL);
   }
 
   /**
    * Loss, gradient norm (before clipping) and morphing schedule of one step.
    *
-   * @param loss the DTM loss of the step
-   * @param gradNorm global L2 norm of the gradients before clipping
+   * @param loss the DTM loss of the step, averaged over the ranks
+   * @param gradNorm global L2 norm of the averaged gradients before clipping
    * @param schedule the morphing schedule used
    */
   public record Stats(double loss, double gradNorm, MorphSchedule schedule) {}
@@ -64,14 +78,16 @@ public final class DtmStep {
       value = loss.compute(online, targets.stopGradient(), schedule);
       gc.backward(value);
     }
-    Map<String, NDArray> grads = student.parameters().gradients();
+    Map<String, NDArray> local = student.parameters().gradients();
+    GradientReducer.Reduced reduced = reducer.reduce(local, value.getFloat());
+    Map<String, NDArray> grads = reduced.gradients();
     double norm;
     try {
       norm = GradientClipping.clipByGlobalNorm(grads.values(), clipGrad);
     } catch (NonFiniteGradientException e) {
       throw new IllegalStateException(
           "Non-finite gradient (loss "
-              + value.getFloat()
+              + reduced.loss()
               + ", morphing "
               + schedule
               + ") in "
@@ -79,10 +95,10 @@ public final class DtmStep {
           e);
     }
     optimizer.step(student.parameters(), grads, lr);
-    for (NDArray g : grads.values()) {
+    for (NDArray g : local.values()) {
       g.subi(g);
     }
-    return new Stats(value.getFloat(), norm, schedule);
+    return new Stats(reduced.loss(), norm, schedule);
   }
 
   /** Names of the parameters whose gradient holds a NaN or an infinity (the first few). */

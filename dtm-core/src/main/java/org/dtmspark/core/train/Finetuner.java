@@ -82,12 +82,11 @@ public final class Finetuner {
           BatchLoader loader =
               new BatchLoader(
                   train,
+                  BatchPlan.of(train.blocks(), i -> true, batch, settings.seed()),
                   views,
                   null,
-                  batch,
+                  null,
                   config.imageSize(),
-                  settings.seed(),
-                  stepsPerEpoch,
                   0,
                   endStep,
                   2)) {

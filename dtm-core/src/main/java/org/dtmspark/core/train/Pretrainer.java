@@ -1,23 +1,23 @@
 package org.dtmspark.core.train;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntPredicate;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ViewSampler;
-import org.dtmspark.core.metrics.CurvePlot;
-import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.metrics.ProgressMeter;
 import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.MorphLevel;
@@ -29,16 +29,21 @@ import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.CosineSchedule;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.teacher.TargetStore;
 import org.dtmspark.core.teacher.Teacher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Single-JVM DTM pretraining with an online teacher: masked student, frozen teacher on the same
- * unmasked view, DTM loss, AdamW with decay exclusion, global-norm clipping, warmup plus cosine.
+ * DTM pretraining: masked student, frozen teacher targets for the same unmasked view (from an
+ * online teacher or replayed from a target cache), DTM loss, gradients averaged over the ranks of a
+ * data-parallel run, global-norm clipping, AdamW with decay exclusion, warmup plus cosine.
  *
- * <p>Writes under {@code outDir}: {@code metrics.jsonl}, {@code loss.png}, {@code lr.png}, and
- * checkpoints {@code checkpoints/step-<n>} plus {@code checkpoints/last} (the final one).
+ * <p>A single-JVM run ({@link #run(ImageDataset, Targets, Path, Optional)}) writes under its
+ * directory {@code metrics.jsonl}, {@code loss.png}, {@code lr.png}, and checkpoints {@code
+ * checkpoints/step-<n>} plus {@code checkpoints/last} (the final one). A rank of a data-parallel
+ * run ({@link #run(ImageDataset, Targets, Replica, RunOutput, Optional)}) trains on its slice of
+ * every global batch ({@link BatchPlan}) and publishes through the {@link RunOutput} it is given.
  */
 public final class Pretrainer {
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
@@ -49,53 +54,191 @@ public final class Pretrainer {
     this.settings = settings;
   }
 
+  /** Where the target tokens come from. */
+  public sealed interface Targets permits Online, Cached {
+    /** Identity for logs and provenance. */
+    String id();
+
+    /** Tokens per image, N. */
+    int numTokens();
+
+    /** Token dimension, P. */
+    int dim();
+  }
+
+  /** A frozen teacher run on every batch. */
+  public record Online(Teacher teacher) implements Targets {
+    @Override
+    public String id() {
+      return teacher.id();
+    }
+
+    @Override
+    public int numTokens() {
+      return teacher.numTokens();
+    }
+
+    @Override
+    public int dim() {
+      return teacher.dim();
+    }
+  }
+
+  /** Targets replayed from a cache: each image's stored view and tokens. */
+  public record Cached(TargetStore store) implements Targets {
+    @Override
+    public String id() {
+      return store.id();
+    }
+
+    @Override
+    public int numTokens() {
+      return store.numTokens();
+    }
+
+    @Override
+    public int dim() {
+      return store.dim();
+    }
+  }
+
+  /**
+   * This JVM's place in a data-parallel run.
+   *
+   * @param rank 0-based rank; rank 0 is the one whose output is published
+   * @param worldSize number of ranks
+   * @param reducer averages the gradients over the ranks
+   * @param device where this rank trains (its GPU, or the CPU)
+   */
+  public record Replica(int rank, int worldSize, GradientReducer reducer, Device device) {
+    /** The only rank of a single-JVM run, on DJL's default device. */
+    public static final Replica SINGLE =
+        new Replica(0, 1, GradientReducer.LOCAL, Engine.getInstance().defaultDevice());
+
+    public Replica {
+      if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+        throw new IllegalArgumentException(
+            "Rank must be in [0, world size " + worldSize + "), cannot be: " + rank);
+      }
+    }
+  }
+
+  /**
+   * What one rank's run did.
+   *
+   * @param stepsRun optimizer steps executed by this run (excluding steps before a resume)
+   * @param finalStep global step reached
+   * @param finalLoss loss of the last step, averaged over the ranks
+   * @param meanLossLastEpoch mean loss over the last {@code min(stepsPerEpoch, stepsRun)} steps
+   * @param imagesPerSecond training throughput of all ranks together
+   * @param checkpoint where the final checkpoint was published (empty on ranks other than 0)
+   */
+  public record Outcome(
+      long stepsRun,
+      long finalStep,
+      double finalLoss,
+      double meanLossLastEpoch,
+      double imagesPerSecond,
+      String checkpoint) {}
+
   /** The student architecture for a teacher of dimension {@code teacherDim}. */
   public VitConfig studentConfig(int teacherDim) {
     return settings.model().toVitConfig(teacherDim, 0, 0.0);
   }
 
+  /** The batch plan of a single-JVM run on {@code data} with {@code targets}. */
+  public BatchPlan plan(ImageDataset data, Targets targets) {
+    return plan(data, targets, Replica.SINGLE);
+  }
+
   /**
-   * Trains.
+   * The batch plan of {@code replica}: {@code train.batch-size} is the global batch, each rank
+   * takes {@code batch-size / ranks}.
    *
-   * @param data training images
-   * @param teacher the frozen teacher; its token count and resolution must match the student's
-   * @param outDir run directory (created)
-   * @param resumeFrom checkpoint to continue from (model, optimizer, step), if any
+   * @throws ConfigError when the batch size is not a multiple of the number of ranks
+   */
+  public BatchPlan plan(ImageDataset data, Targets targets, Replica replica) {
+    int batch = settings.train().batchSize();
+    int ranks = replica.worldSize();
+    if (batch % ranks != 0) {
+      throw new ConfigError(
+          "pretrain.train.batch-size must be a multiple of the number of ranks ("
+              + ranks
+              + "), cannot be: "
+              + batch);
+    }
+    IntPredicate keep = targets instanceof Cached c ? c.store()::has : i -> true;
+    return BatchPlan.of(data.blocks(), keep, batch / ranks, settings.seed())
+        .forRank(replica.rank(), ranks);
+  }
+
+  /**
+   * Trains with an online teacher in this JVM; see {@link #run(ImageDataset, Targets, Path,
+   * Optional)}.
    */
   public PretrainResult run(
       ImageDataset data, Teacher teacher, Path outDir, Optional<Path> resumeFrom)
       throws IOException {
-    VitConfig config = studentConfig(teacher.dim());
-    if (teacher.numTokens() != config.numPatches() || teacher.imageSize() != config.imageSize()) {
-      throw new ConfigError(
-          "Teacher "
-              + teacher.id()
-              + " gives "
-              + teacher.numTokens()
-              + " tokens at "
-              + teacher.imageSize()
-              + " px but the student has "
-              + config.numPatches()
-              + " patches at "
-              + config.imageSize()
-              + " px (model.image-size, model.patch-size)");
+    return run(data, new Online(teacher), outDir, resumeFrom);
+  }
+
+  /**
+   * Trains in this JVM, writing the run directory {@code outDir}.
+   *
+   * @param resumeFrom checkpoint to continue from (model, optimizer, step), if any
+   */
+  public PretrainResult run(
+      ImageDataset data, Targets targets, Path outDir, Optional<Path> resumeFrom)
+      throws IOException {
+    LocalRunOutput output = new LocalRunOutput(outDir);
+    Outcome outcome;
+    try (output) {
+      outcome = run(data, targets, Replica.SINGLE, output, resumeFrom);
     }
+    return new PretrainResult(
+        outcome.stepsRun(),
+        outcome.finalStep(),
+        outcome.finalLoss(),
+        outcome.meanLossLastEpoch(),
+        outcome.imagesPerSecond(),
+        output.checkpointPath("last"),
+        output.metricsPath());
+  }
+
+  /**
+   * Trains as one rank of a data-parallel run (or the only one).
+   *
+   * @param data training images, the same on every rank
+   * @param targets the teacher, or the cache, whose token count must match the student's patches
+   * @param replica this rank and how gradients are averaged
+   * @param output where metrics and checkpoints go; {@link RunOutput#NONE} on ranks other than 0
+   * @param resumeFrom local checkpoint to continue from (model, optimizer, step), if any
+   */
+  public Outcome run(
+      ImageDataset data,
+      Targets targets,
+      Replica replica,
+      RunOutput output,
+      Optional<Path> resumeFrom)
+      throws IOException {
+    VitConfig config = studentConfig(targets.dim());
+    checkTargets(targets, config);
     var train = settings.train();
-    long stepsPerEpoch = train.stepsPerEpoch(data.size());
+    BatchPlan plan = plan(data, targets, replica);
+    long stepsPerEpoch = plan.stepsPerEpoch();
     long totalSteps = stepsPerEpoch * train.epochs();
-    long endStep = train.stepsToRun(data.size());
-    int batch = train.batchSize();
-    CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
+    long endStep = train.maxSteps() > 0 ? Math.min(totalSteps, train.maxSteps()) : totalSteps;
+    int globalBatch = plan.globalBatch();
+    CosineSchedule lrSchedule = settings.optim().schedule(globalBatch, stepsPerEpoch, totalSteps);
     MorphScheduleSampler morphSampler = settings.morph().sampler(config.numPatches());
     DtmLoss loss = new DtmLoss(settings.morph().lossConfig());
     ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
     var masks = settings.masking().generator(config.gridSize());
     int numMasked = settings.masking().count(config.numPatches());
-    Files.createDirectories(outDir);
-    Path metricsPath = outDir.resolve("metrics.jsonl");
-    Path checkpoints = outDir.resolve("checkpoints");
+    TargetStore store = targets instanceof Cached c ? c.store() : null;
+    Teacher teacher = targets instanceof Online o ? o.teacher() : null;
 
-    try (NDManager manager = NDManager.newBaseManager()) {
+    try (NDManager manager = NDManager.newBaseManager(replica.device())) {
       ModelCheckpoints.Loaded loaded =
           resumeFrom.map(p -> ModelCheckpoints.load(p, manager)).orElse(null);
       VisionTransformer student =
@@ -117,38 +260,33 @@ public final class Pretrainer {
       ParameterGroups groups =
           ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
-          MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
               new BatchLoader(
-                  data,
-                  views,
-                  masks,
-                  batch,
-                  config.imageSize(),
-                  settings.seed(),
-                  stepsPerEpoch,
-                  startStep,
-                  endStep,
-                  2)) {
+                  data, plan, views, masks, store, config.imageSize(), startStep, endStep, 2)) {
         if (loaded != null) {
           loaded.restoreOptimizer(optimizer);
         }
         params.requireGradients();
-        DtmStep dtmStep = new DtmStep(student, optimizer, loss, settings.optim().clipGrad());
+        DtmStep dtmStep =
+            new DtmStep(student, optimizer, loss, settings.optim().clipGrad(), replica.reducer());
         LOG.info(
-            "Pretraining {} ({} parameters) from teacher {} on {} ({} images): {} steps of batch {}"
+            "Pretraining {} ({} parameters) from {} on {} ({} images){}: {} steps of batch {}"
                 + " ({} per epoch), masking {} of {} patches, morphing {}",
             config.name(),
             params.numel(),
-            teacher.id(),
+            store != null ? "cached targets " + targets.id() : "teacher " + targets.id(),
             data.id(),
-            data.size(),
+            plan.size(),
+            replica.worldSize() > 1
+                ? " as rank " + replica.rank() + " of " + replica.worldSize()
+                : "",
             endStep - startStep,
-            batch,
+            globalBatch,
             stepsPerEpoch,
             numMasked,
             config.numPatches(),
             settings.morph().enabled() ? "on" : "off (token-wise)");
+        output.started(startStep, endStep);
         ProgressMeter progress =
             new ProgressMeter(
                 "pretrain steps" + (startStep > 0 ? " after step " + startStep : ""),
@@ -177,35 +315,77 @@ public final class Pretrainer {
             record.put("grad_norm", stats.gradNorm());
             record.put(
                 "levels", stats.schedule().levels().stream().map(MorphLevel::toString).toList());
-            metrics.log(record);
+            record.put(
+                "images_per_second",
+                (done - startStep) * (double) globalBatch / elapsedSeconds(started));
+            output.metrics(record);
           }
           progress.update(done - startStep, Map.of("loss", String.format("%.4f", stats.loss())));
           if (train.checkpointEverySteps() > 0
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
-            ModelCheckpoints.save(
-                checkpoints.resolve("step-" + done),
-                student,
-                optimizer,
-                done,
-                stepsPerEpoch,
-                settings,
-                data.id(),
-                "dtm-student");
+            saveCheckpoint(output, "step-" + done, student, optimizer, done, stepsPerEpoch, data);
           }
         }
         progress.finish();
-        double seconds = (System.nanoTime() - started) / 1e9;
-        Path last = checkpoints.resolve("last");
-        ModelCheckpoints.save(
-            last, student, optimizer, endStep, stepsPerEpoch, settings, data.id(), "dtm-student");
-        metrics.close();
-        CurvePlot.renderTrainingCurves(metricsPath, outDir);
+        double seconds = elapsedSeconds(started);
+        String last =
+            saveCheckpoint(output, "last", student, optimizer, endStep, stepsPerEpoch, data);
         double mean = recent.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         long run = endStep - startStep;
-        return new PretrainResult(
-            run, endStep, lastLoss, mean, run * batch / Math.max(seconds, 1e-9), last, metricsPath);
+        return new Outcome(run, endStep, lastLoss, mean, run * globalBatch / seconds, last);
       }
+    }
+  }
+
+  private static double elapsedSeconds(long startedNanos) {
+    return Math.max((System.nanoTime() - startedNanos) / 1e9, 1e-9);
+  }
+
+  private String saveCheckpoint(
+      RunOutput output,
+      String name,
+      VisionTransformer student,
+      AdamW optimizer,
+      long step,
+      long stepsPerEpoch,
+      ImageDataset data)
+      throws IOException {
+    return output.checkpoint(
+        name,
+        dir ->
+            ModelCheckpoints.save(
+                dir, student, optimizer, step, stepsPerEpoch, settings, data.id(), "dtm-student"));
+  }
+
+  private static void checkTargets(Targets targets, VitConfig config) {
+    if (targets instanceof Online o
+        && (o.teacher().numTokens() != config.numPatches()
+            || o.teacher().imageSize() != config.imageSize())) {
+      throw new ConfigError(
+          "Teacher "
+              + o.teacher().id()
+              + " gives "
+              + o.teacher().numTokens()
+              + " tokens at "
+              + o.teacher().imageSize()
+              + " px but the student has "
+              + config.numPatches()
+              + " patches at "
+              + config.imageSize()
+              + " px (model.image-size, model.patch-size)");
+    }
+    if (targets.numTokens() != config.numPatches()) {
+      throw new ConfigError(
+          "Targets "
+              + targets.id()
+              + " have "
+              + targets.numTokens()
+              + " tokens per image but the student has "
+              + config.numPatches()
+              + " patches at "
+              + config.imageSize()
+              + " px (model.image-size, model.patch-size)");
     }
   }
 
@@ -227,7 +407,11 @@ public final class Pretrainer {
       scope.suppressNotUsedWarning();
       NDArray pixels = Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
       NDArray mask = Tensors.fromHost(m, b.mask(), new Shape(b.size(), config.numPatches()));
-      NDArray targets = teacher.targets(pixels);
+      NDArray targets =
+          b.targets() != null
+              ? Tensors.fromHost(
+                  m, b.targets(), new Shape(b.size(), config.numPatches(), config.tokenHeadDim()))
+              : teacher.targets(pixels);
       return step.run(pixels, mask, targets, schedule, lr);
     }
   }

@@ -138,4 +138,21 @@ class PretrainerTest {
           .hasMessageContaining("gives 16 tokens at 16 px but the student has 4 patches");
     }
   }
+
+  @Test
+  void trainsFromCachedTargetsOnTheImagesThatHaveThem() throws Exception {
+    SyntheticImages data = new SyntheticImages(20, 16, 4, 5);
+    BatchLoaderTest.StoredViews store = new BatchLoaderTest.StoredViews(data, 3, 16, 8);
+    Pretrainer pretrainer = new Pretrainer(settings());
+    Pretrainer.Cached targets = new Pretrainer.Cached(store);
+    // 16 of the 20 images have targets: 4 steps of 4 per epoch.
+    assertThat(pretrainer.plan(data, targets).stepsPerEpoch()).isEqualTo(4);
+    PretrainResult r = pretrainer.run(data, targets, dir.resolve("cached"), Optional.empty());
+    assertThat(r.finalStep()).isEqualTo(8);
+    assertThat(r.finalLoss()).isFinite();
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertThat(ModelCheckpoints.load(r.checkpoint(), m).model().config().tokenHeadDim())
+          .isEqualTo(8);
+    }
+  }
 }

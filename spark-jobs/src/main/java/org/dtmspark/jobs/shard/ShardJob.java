@@ -42,6 +42,7 @@ import org.dtmspark.data.shard.RejectWriter;
 import org.dtmspark.data.shard.ShardWriteOptions;
 import org.dtmspark.data.shard.ShardWriter;
 import org.dtmspark.data.shard.WrittenShard;
+import org.dtmspark.jobs.HadoopConf;
 import org.dtmspark.jobs.StageProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -31,6 +31,7 @@ import org.dtmspark.data.shard.RejectRow;
 import org.dtmspark.data.shard.RejectSchema;
 import org.dtmspark.data.shard.ShardReader;
 import org.dtmspark.data.shard.ShardWriteOptions;
+import org.dtmspark.jobs.HadoopConf;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

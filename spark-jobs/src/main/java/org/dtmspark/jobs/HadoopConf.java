@@ -1,4 +1,4 @@
-package org.dtmspark.jobs.shard;
+package org.dtmspark.jobs;
 
 import java.io.IOException;
 import java.io.ObjectInputStream;
@@ -7,15 +7,15 @@ import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 
 /** A Hadoop {@link Configuration} that travels to executors (it is not serializable itself). */
-final class HadoopConf implements Serializable {
+public final class HadoopConf implements Serializable {
   private static final long serialVersionUID = 1L;
   private transient Configuration conf;
 
-  HadoopConf(Configuration conf) {
+  public HadoopConf(Configuration conf) {
     this.conf = conf;
   }
 
-  Configuration get() {
+  public Configuration get() {
     return conf;
   }
 

@@ -1,0 +1,144 @@
+package org.dtmspark.jobs.pretrain;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.dtmspark.core.io.CheckpointIO;
+import org.dtmspark.core.io.IOConsumer;
+
+/**
+ * The run directory of a data-parallel pretraining run on any Hadoop filesystem:
+ *
+ * <pre>
+ * &lt;run&gt;/checkpoints/step-&lt;n&gt;/   written every train.checkpoint-every-steps by rank 0
+ * &lt;run&gt;/checkpoints/last/       the final checkpoint
+ * &lt;run&gt;/metrics.jsonl, loss.png, lr.png   written by the driver
+ * </pre>
+ *
+ * <p>A checkpoint is written to a local directory, uploaded to a hidden sibling {@code
+ * .tmp-<name>-<uuid>} and renamed to its final name: atomic on HDFS and local disks. On object
+ * stores (S3A), where a directory rename copies, a checkpoint counts only when its {@value
+ * CheckpointIO#META_FILE} exists, and {@link #latestCheckpoint} skips any that lacks it.
+ */
+public final class RunDirectory {
+  private static final Pattern STEP = Pattern.compile("step-(\\d+)");
+
+  private final Configuration conf;
+  private final Path root;
+
+  public RunDirectory(Configuration conf, Path root) {
+    this.conf = conf;
+    this.root = root;
+  }
+
+  /** The run's root. */
+  public Path root() {
+    return root;
+  }
+
+  /** Where checkpoint {@code name} lives. */
+  public Path checkpoint(String name) {
+    return new Path(new Path(root, "checkpoints"), name);
+  }
+
+  /**
+   * A published checkpoint.
+   *
+   * @param step the step it holds
+   * @param path its directory
+   */
+  public record Checkpoint(long step, Path path) {}
+
+  /** The checkpoint with the highest step ({@code last} beats a step checkpoint of its step). */
+  public Optional<Checkpoint> latestCheckpoint() throws IOException {
+    Path dir = new Path(root, "checkpoints");
+    FileSystem fs = dir.getFileSystem(conf);
+    if (!fs.exists(dir)) {
+      return Optional.empty();
+    }
+    Checkpoint best = null;
+    for (FileStatus status : fs.listStatus(dir)) {
+      String name = status.getPath().getName();
+      if (!status.isDirectory() || !fs.exists(new Path(status.getPath(), CheckpointIO.META_FILE))) {
+        continue;
+      }
+      long step;
+      Matcher m = STEP.matcher(name);
+      if (m.matches()) {
+        step = Long.parseLong(m.group(1));
+      } else if (name.equals("last")) {
+        step = readStep(status.getPath());
+      } else {
+        continue;
+      }
+      if (best == null || step > best.step() || (step == best.step() && name.equals("last"))) {
+        best = new Checkpoint(step, status.getPath());
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  private long readStep(Path dir) throws IOException {
+    Path meta = new Path(dir, CheckpointIO.META_FILE);
+    try (var in = meta.getFileSystem(conf).open(meta)) {
+      return CheckpointIO.fromJson(in.readAllBytes(), meta.toString()).step();
+    }
+  }
+
+  /** Copies checkpoint {@code dir} to a new local temporary directory and returns the copy. */
+  public java.nio.file.Path download(Path dir) throws IOException {
+    java.nio.file.Path tmp = Files.createTempDirectory("dtm-checkpoint-");
+    java.nio.file.Path local = tmp.resolve(dir.getName());
+    FileSystem fs = dir.getFileSystem(conf);
+    fs.copyToLocalFile(false, dir, new Path(local.toUri()), true);
+    return local;
+  }
+
+  /**
+   * Publishes checkpoint {@code name}: {@code writer} fills a local directory, which is uploaded
+   * and renamed into place, replacing an older checkpoint of that name.
+   *
+   * @return the published directory, fully qualified
+   */
+  public Path publish(String name, IOConsumer<java.nio.file.Path> writer) throws IOException {
+    java.nio.file.Path tmp = Files.createTempDirectory("dtm-checkpoint-");
+    try {
+      java.nio.file.Path local = tmp.resolve(name);
+      writer.accept(local);
+      Path target = checkpoint(name);
+      FileSystem fs = target.getFileSystem(conf);
+      Path staging = new Path(target.getParent(), ".tmp-" + name + "-" + UUID.randomUUID());
+      fs.mkdirs(target.getParent());
+      fs.copyFromLocalFile(false, true, new Path(local.toUri()), staging);
+      if (fs.exists(target) && !fs.delete(target, true)) {
+        throw new IOException("Cannot replace checkpoint " + target);
+      }
+      if (!fs.rename(staging, target)) {
+        fs.delete(staging, true);
+        throw new IOException("Cannot rename " + staging + " to " + target);
+      }
+      return fs.makeQualified(target);
+    } finally {
+      deleteLocal(tmp);
+    }
+  }
+
+  /** Deletes a local directory tree, quietly. */
+  static void deleteLocal(java.nio.file.Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // temporary files only
+    }
+  }
+}

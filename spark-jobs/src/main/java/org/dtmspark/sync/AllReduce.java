@@ -1,0 +1,50 @@
+package org.dtmspark.sync;
+
+import java.util.List;
+
+/**
+ * Collective operations among the ranks of one data-parallel job: the one interface behind which
+ * gradient synchronisation lives.
+ *
+ * <p>Every rank calls the same operations in the same order with buffers of the same length; an
+ * operation returns on a rank once that rank holds the result. Results are bit-identical on every
+ * rank, so that the same optimizer step applied to the same weights keeps the weights identical.
+ *
+ * <p>Implementations are not thread-safe: one operation at a time, from one thread at a time. A
+ * failed operation ({@link PeerFailureException}, {@link RingMismatchException}) closes the
+ * instance; every later operation throws {@link IllegalStateException}. The job then restarts its
+ * ranks (a failed Spark barrier task fails the stage) and builds a new ring.
+ *
+ * <p>{@link RingAllReduce} is the host-memory implementation over TCP; an NCCL implementation for
+ * GPU clusters fits behind the same interface.
+ */
+public interface AllReduce extends AutoCloseable {
+  /** This rank, {@code 0 <= rank < worldSize}. */
+  int rank();
+
+  /** Number of ranks. */
+  int worldSize();
+
+  /** Replaces every element of {@code data} by its sum over all ranks. */
+  default void sumInPlace(float[] data) {
+    sumInPlace(data, 0, data.length);
+  }
+
+  /**
+   * Replaces {@code data[offset .. offset + length)} by its element-wise sum over all ranks. Every
+   * rank must pass the same {@code length}; a rank that passes another length fails the operation
+   * with a {@link RingMismatchException} naming both ranks.
+   */
+  void sumInPlace(float[] data, int offset, int length);
+
+  /**
+   * Gives every rank every rank's {@code payload}: element {@code i} of the result is rank {@code
+   * i}'s payload (this rank's own at {@link #rank()}). For small metadata (parameter names, step
+   * counters, checks), not for tensors.
+   */
+  List<byte[]> allGather(byte[] payload);
+
+  /** Releases every socket and thread; idempotent. Peers see the connections close. */
+  @Override
+  void close();
+}

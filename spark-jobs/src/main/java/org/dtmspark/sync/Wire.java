@@ -1,0 +1,41 @@
+package org.dtmspark.sync;
+
+/** How floats travel between ranks. */
+public enum Wire {
+  /** IEEE binary32, little-endian: exact. */
+  FP32(4),
+  /**
+   * IEEE binary16 (half), little-endian, rounded to nearest even: half the bytes. Ranks decode what
+   * they receive to fp32 and add in fp32, so only the values on the wire are rounded: every partial
+   * sum once per hop, and the final sum once before it is shared. Magnitudes above 65504 become
+   * infinite and below 2^-24 become zero; divide gradients by the world size before summing
+   * (averaging) to keep the sums within range.
+   */
+  FP16(2);
+
+  private final int bytes;
+
+  Wire(int bytes) {
+    this.bytes = bytes;
+  }
+
+  /** Bytes per value on the wire. */
+  public int bytes() {
+    return bytes;
+  }
+
+  /** {@code fp32} or {@code fp16}, as the command line writes it. */
+  public String label() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Parses {@code fp32} or {@code fp16} (any case); the error names the value and the choices. */
+  public static Wire parse(String text) {
+    for (Wire w : values()) {
+      if (w.label().equalsIgnoreCase(text.trim())) {
+        return w;
+      }
+    }
+    throw new IllegalArgumentException("Wire format must be fp32 or fp16, cannot be: " + text);
+  }
+}

@@ -1,0 +1,222 @@
+package org.dtmspark.jobs.pretrain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.spark.sql.SparkSession;
+import org.dtmspark.core.config.ConfigError;
+import org.dtmspark.core.config.ConfigLoader;
+import org.dtmspark.core.config.PretrainSettings;
+import org.dtmspark.core.metrics.MetricsLog;
+import org.dtmspark.core.teacher.Teacher;
+import org.dtmspark.core.teacher.Teachers;
+import org.dtmspark.core.train.ModelCheckpoints;
+import org.dtmspark.core.train.PretrainResult;
+import org.dtmspark.core.train.Pretrainer;
+import org.dtmspark.data.Datasets;
+import org.dtmspark.jobs.SparkSessions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Data-parallel pretraining across executor JVMs of an embedded {@code local-cluster}: one rank per
+ * JVM, as on a real cluster.
+ */
+class DistributedPretrainJobTest {
+  private static final Path TEACHER =
+      Path.of("../dtm-core/src/test/resources/golden/clip").toAbsolutePath().normalize();
+  private static final String IMAGES = "demo:train?limit=96";
+
+  @TempDir Path dir;
+  private SparkSession spark;
+
+  @AfterEach
+  void stopSpark() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  private static Config config(int batch, String... extra) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "model.size=tiny",
+                "model.image-size=32",
+                "model.patch-size=8",
+                "model.embed-dim=24",
+                "model.depth=2",
+                "model.num-heads=2",
+                "model.mlp-dim=48",
+                "pretrain.masking.ratio=0.4",
+                "pretrain.masking.min-block-patches=2",
+                "pretrain.optim.lr-rule=none",
+                "pretrain.optim.warmup-epochs=1",
+                "pretrain.train.epochs=2",
+                "pretrain.train.batch-size=" + batch,
+                "pretrain.train.log-every-steps=1",
+                "pretrain.train.checkpoint-every-steps=0",
+                "pretrain.distributed.connect-timeout-seconds=60",
+                "pretrain.distributed.step-timeout-seconds=60"));
+    all.addAll(List.of(extra));
+    return ConfigLoader.load(List.of(), all);
+  }
+
+  private DistributedPretrainJob.Result distributed(int ranks, Config config, Path out)
+      throws Exception {
+    if (spark == null) {
+      spark = SparkSessions.forRanks("dtm-test", ranks, 1024);
+    }
+    return DistributedPretrainJob.run(
+        new DistributedPretrainJob.Options(
+            IMAGES,
+            new DistributedPretrainJob.TargetSource(null, TEACHER.toString()),
+            out.toString(),
+            ranks,
+            false,
+            config),
+        spark);
+  }
+
+  private static Path singleJvm(Config config, Path out) throws Exception {
+    PretrainSettings settings = PretrainSettings.from(config);
+    try (Teacher teacher =
+        Teachers.open(
+            TEACHER,
+            settings.teacher().normalization(),
+            settings.teacher().useTokenHead(),
+            32,
+            8)) {
+      PretrainResult r =
+          new Pretrainer(settings)
+              .run(Datasets.open(IMAGES), new Pretrainer.Online(teacher), out, Optional.empty());
+      return r.checkpoint();
+    }
+  }
+
+  /** Largest absolute difference between the weights of two checkpoints. */
+  private static double maxWeightDifference(Path a, Path b) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Map<String, NDArray> x = ModelCheckpoints.load(a, m).model().parameters().asMap();
+      Map<String, NDArray> y = ModelCheckpoints.load(b, m).model().parameters().asMap();
+      assertThat(y.keySet()).isEqualTo(x.keySet());
+      double max = 0;
+      for (String name : x.keySet()) {
+        max = Math.max(max, x.get(name).sub(y.get(name)).abs().max().getFloat());
+      }
+      return max;
+    }
+  }
+
+  @Test
+  void twoRanksTrainTheWeightsOfOneRankWithTheWholeBatch() throws Exception {
+    Config config = config(16);
+    DistributedPretrainJob.Result two = distributed(2, config, dir.resolve("two"));
+    Path one = singleJvm(config, dir.resolve("one"));
+
+    assertThat(two.finalStep()).isEqualTo(12);
+    assertThat(two.attempts()).isEqualTo(1);
+    double diff = maxWeightDifference(one, Path.of(java.net.URI.create(two.checkpoint())));
+    assertThat(diff).as("max |w_2ranks - w_1rank|").isLessThan(1e-4);
+    List<Map<String, Object>> metrics = MetricsLog.read(dir.resolve("two/metrics.jsonl"));
+    assertThat(metrics)
+        .extracting(r -> ((Number) r.get("step")).intValue())
+        .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    assertThat(dir.resolve("two/loss.png")).isNotEmptyFile();
+  }
+
+  @Test
+  void threeRanksTrainTheWeightsOfOneRankWithTheWholeBatch() throws Exception {
+    Config config = config(12, "pretrain.train.max-steps=5");
+    DistributedPretrainJob.Result three = distributed(3, config, dir.resolve("three"));
+    Path one = singleJvm(config, dir.resolve("one"));
+
+    assertThat(three.finalStep()).isEqualTo(5);
+    double diff = maxWeightDifference(one, Path.of(java.net.URI.create(three.checkpoint())));
+    assertThat(diff).as("max |w_3ranks - w_1rank|").isLessThan(1e-4);
+  }
+
+  @Test
+  void aKilledExecutorIsReplacedAndTrainingResumesFromTheLastCheckpoint() throws Exception {
+    Config config =
+        config(
+            8,
+            "pretrain.train.epochs=8",
+            "pretrain.train.checkpoint-every-steps=4",
+            "pretrain.distributed.max-retries=2");
+    Path out = dir.resolve("killed");
+    AtomicReference<String> killed = new AtomicReference<>();
+    Thread killer =
+        new Thread(
+            () -> {
+              try {
+                while (!Files.isDirectory(out.resolve("checkpoints/step-8"))) {
+                  Thread.sleep(20);
+                }
+                ProcessHandle executor =
+                    ProcessHandle.current()
+                        .descendants()
+                        .filter(
+                            p ->
+                                p.info()
+                                    .commandLine()
+                                    .orElse("")
+                                    .contains("CoarseGrainedExecutorBackend"))
+                        .findFirst()
+                        .orElseThrow();
+                executor.destroyForcibly();
+                killed.set("pid " + executor.pid());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    killer.setDaemon(true);
+    killer.start();
+    DistributedPretrainJob.Result r = distributed(2, config, out);
+    killer.join(1000);
+
+    assertThat(killed.get()).as("an executor was killed").isNotNull();
+    assertThat(r.attempts()).isEqualTo(2);
+    assertThat(r.finalStep()).isEqualTo(96);
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertThat(ModelCheckpoints.load(out.resolve("checkpoints/last"), m).step()).isEqualTo(96);
+    }
+    List<Map<String, Object>> metrics = MetricsLog.read(out.resolve("metrics.jsonl"));
+    assertThat(metrics)
+        .extracting(rec -> ((Number) rec.get("step")).intValue())
+        .doesNotHaveDuplicates()
+        .hasSize(96)
+        .endsWith(96);
+  }
+
+  @Test
+  void moreRanksThanExecutorsIsReportedBeforeTraining() throws Exception {
+    spark = SparkSessions.forRanks("dtm-test", 2, 1024);
+    Config config = config(12, "pretrain.distributed.executor-wait-seconds=1");
+    assertThatThrownBy(() -> distributed(3, config, dir.resolve("x")))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("--ranks 3 needs 3 executors (one per rank), but 2 registered");
+    assertThat(dir.resolve("x/checkpoints")).doesNotExist();
+  }
+
+  @Test
+  void anExistingRunIsNotOverwrittenWithoutResume() throws Exception {
+    Config config = config(16, "pretrain.train.max-steps=2");
+    Path out = dir.resolve("run");
+    distributed(2, config, out);
+    assertThatThrownBy(() -> distributed(2, config, out))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("pass --resume to continue it");
+  }
+}
