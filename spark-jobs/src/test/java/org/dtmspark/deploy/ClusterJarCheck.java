@@ -47,26 +47,44 @@ class ClusterJarCheck {
 
   @TempDir Path dir;
 
-  /** Spark's classpath: the jars a Spark 3.5.7 distribution brings. */
-  private static String sparkClasspath() throws Exception {
-    List<String> entries =
-        new ArrayList<>(
-            List.of(Files.readString(TARGET.resolve("classpath-provided.txt")).strip().split(":")));
+  /**
+   * A Spark home as a Spark 3.5.7 distribution lays it out, as far as running needs: {@code jars/}
+   * with the provided dependencies and the library versions that distribution ships (links into the
+   * local Maven repository).
+   */
+  private Path sparkHome() throws Exception {
+    Path home = dir.resolve("spark-home");
+    Path jars = home.resolve("jars");
+    if (Files.isDirectory(jars)) {
+      return home;
+    }
+    Files.createDirectories(jars);
+    List<Path> entries = new ArrayList<>();
+    for (String e : Files.readString(TARGET.resolve("classpath-provided.txt")).strip().split(":")) {
+      entries.add(Path.of(e));
+    }
     Path shipped =
         Path.of(
             System.getProperty(
                 "dtm.spark.distribution.jars",
                 TARGET.resolve("spark-distribution-jars").toString()));
-    try (Stream<Path> jars = Files.list(shipped)) {
-      jars.filter(p -> p.toString().endsWith(".jar"))
-          .sorted()
-          .forEach(p -> entries.add(p.toString()));
+    try (Stream<Path> list = Files.list(shipped)) {
+      list.filter(p -> p.toString().endsWith(".jar")).forEach(entries::add);
     }
-    return String.join(":", entries);
+    for (Path jar : entries) {
+      Files.createSymbolicLink(jars.resolve(jar.getFileName()), jar.toAbsolutePath());
+    }
+    return home;
   }
 
   /** {@code spark-submit --master local[2] --class DtmCli <cluster jar> args...}. */
   private Scripts.Result sparkSubmit(Map<String, String> env, String... args) throws Exception {
+    return sparkSubmit("local[2]", List.of(), env, args);
+  }
+
+  /** {@code spark-submit --master MASTER --conf ... --class DtmCli <cluster jar> args...}. */
+  private Scripts.Result sparkSubmit(
+      String master, List<String> confs, Map<String, String> env, String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(Scripts.addOpens());
@@ -77,19 +95,24 @@ class ClusterJarCheck {
             "-Djava.awt.headless=true",
             "-Dlog4j2.configurationFile=" + HOME.resolve("conf/log4j2.properties"),
             "-cp",
-            sparkClasspath(),
+            sparkHome().resolve("jars") + "/*",
             "org.apache.spark.deploy.SparkSubmit",
             "--master",
-            "local[2]",
+            master,
             "--conf",
             "spark.ui.enabled=false",
             "--conf",
-            "spark.driver.host=127.0.0.1",
-            "--class",
-            "org.dtmspark.cli.DtmCli",
-            JAR.toString()));
+            "spark.driver.host=127.0.0.1"));
+    for (String conf : confs) {
+      command.add("--conf");
+      command.add(conf);
+    }
+    command.addAll(List.of("--class", "org.dtmspark.cli.DtmCli", JAR.toString()));
     command.addAll(Arrays.asList(args));
-    return Scripts.run(dir, env, command);
+    Map<String, String> all = new HashMap<>(env);
+    all.put("SPARK_HOME", sparkHome().toString());
+    all.put("SPARK_SCALA_VERSION", "2.12");
+    return Scripts.run(dir, all, command, 300);
   }
 
   @Test
@@ -150,9 +173,8 @@ class ClusterJarCheck {
     assertThat(r.out()).contains("Usage: dtm", "pretrain", "probe", "shard");
   }
 
-  @Test
-  void djlRunsOnTheLibtorchThatPytorchLibraryPathNamesAndNowhereElse() throws Exception {
-    // A libtorch directory as an image has one: here the CPU build from the Maven jar.
+  /** A libtorch directory as a node or an image has one: here the CPU build from the Maven jar. */
+  private Path libtorch() throws Exception {
     Path libtorch = Files.createDirectories(dir.resolve("libtorch/lib"));
     String nativeJar =
         Arrays.stream(Files.readString(TARGET.resolve("classpath-runtime.txt")).strip().split(":"))
@@ -169,6 +191,24 @@ class ClusterJarCheck {
         }
       }
     }
+    return libtorch;
+  }
+
+  /**
+   * DJL's environment for the libtorch in {@code libtorch}, caching its JNI glue in {@code cache}.
+   */
+  private static Map<String, String> djlEnv(Path libtorch, Path cache) {
+    Map<String, String> env = new HashMap<>();
+    env.put("PYTORCH_LIBRARY_PATH", libtorch.toString());
+    env.put("PYTORCH_VERSION", "2.7.1");
+    env.put("PYTORCH_FLAVOR", "cpu");
+    env.put("ENGINE_CACHE_DIR", cache.toString());
+    return env;
+  }
+
+  @Test
+  void djlRunsOnTheLibtorchThatPytorchLibraryPathNamesAndNowhereElse() throws Exception {
+    Path libtorch = libtorch();
     Path targets = tokens("t.npy", 1);
     Path online = tokens("u.npy", 2);
     String[] morph = {
@@ -182,11 +222,7 @@ class ClusterJarCheck {
       "--json"
     };
     Path cache = dir.resolve("engine-cache");
-    Map<String, String> env = new HashMap<>();
-    env.put("PYTORCH_LIBRARY_PATH", libtorch.toString());
-    env.put("PYTORCH_VERSION", "2.7.1");
-    env.put("PYTORCH_FLAVOR", "cpu");
-    env.put("ENGINE_CACHE_DIR", cache.toString());
+    Map<String, String> env = djlEnv(libtorch, cache);
 
     Scripts.Result r = sparkSubmit(env, morph);
 
@@ -208,6 +244,63 @@ class ClusterJarCheck {
     env.put("ENGINE_CACHE_DIR", dir.resolve("empty-cache").toString());
     Scripts.Result none = sparkSubmit(env, morph);
     assertThat(none.code()).isNotZero();
+  }
+
+  @Test
+  void pretrainRanksRunInTwoExecutorJvmsThatLoadTheJarFromTheDriver() throws Exception {
+    Path libtorch = libtorch();
+    Map<String, String> env = djlEnv(libtorch, dir.resolve("driver-cache"));
+    // local-cluster: a standalone master and two workers, each starting one executor JVM from the
+    // Spark home's jars/, which fetches the application jar from the driver as on a cluster.
+    List<String> executorOptions = new ArrayList<>(Scripts.addOpens());
+    executorOptions.addAll(List.of("-Dai.djl.offline=true", "-Dai.djl.default_engine=PyTorch"));
+    List<String> confs = new ArrayList<>();
+    confs.add("spark.executor.extraJavaOptions=" + String.join(" ", executorOptions));
+    confs.add("spark.executor.memory=1024m");
+    confs.add("spark.stage.maxConsecutiveAttempts=1");
+    for (var e : djlEnv(libtorch, dir.resolve("executor-cache")).entrySet()) {
+      confs.add("spark.executorEnv." + e.getKey() + "=" + e.getValue());
+    }
+    Path teacher = HOME.resolve("dtm-core/src/test/resources/golden/clip");
+    Path run = dir.resolve("run");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "pretrain",
+                "--images",
+                "demo:train?limit=32",
+                "--teacher",
+                teacher.toString(),
+                "--ranks",
+                "2",
+                "--output",
+                run.toString()));
+    for (String set :
+        List.of(
+            "model.size=tiny",
+            "model.image-size=32",
+            "model.patch-size=8",
+            "model.embed-dim=24",
+            "model.depth=2",
+            "model.num-heads=2",
+            "model.mlp-dim=48",
+            "pretrain.masking.ratio=0.4",
+            "pretrain.masking.min-block-patches=2",
+            "pretrain.optim.warmup-epochs=1",
+            "pretrain.train.epochs=1",
+            "pretrain.train.batch-size=8",
+            "pretrain.train.log-every-steps=1")) {
+      args.add("--set");
+      args.add(set);
+    }
+
+    Scripts.Result r =
+        sparkSubmit("local-cluster[2,1,1024]", confs, env, args.toArray(String[]::new));
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("pretrain: 2 ranks, to step 4");
+    assertThat(run.resolve("checkpoints/last/model.safetensors")).isNotEmptyFile();
+    assertThat(Files.readAllLines(run.resolve("metrics.jsonl"))).hasSize(4);
   }
 
   private Path tokens(String name, long seed) throws Exception {

@@ -103,6 +103,7 @@ class DtmSubmitTest {
         .containsEntry("spark.task.cpus", conf.get("spark.executor.cores"))
         .containsEntry("spark.dynamicAllocation.enabled", "false")
         .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "1")
         .containsEntry("spark.executorEnv.PYTORCH_FLAVOR", "cu128")
         .containsEntry("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
         .doesNotContainKey("spark.driver.resource.gpu.amount")
@@ -160,6 +161,29 @@ class DtmSubmitTest {
             HOME.resolve("deploy/k8s/driver-pod-template.yaml").toString());
     assertThat(conf.get("spark.executor.extraJavaOptions"))
         .contains("-Dlog4j2.configurationFile=/opt/dtm-spark/conf/log4j2.properties");
+  }
+
+  @Test
+  void pretrainWithoutRanksIsOneRankOnOneGpuExecutor() throws Exception {
+    List<String> args =
+        dryRun(
+            "--target",
+            "yarn",
+            "--jar",
+            "/x/dtm.jar",
+            "--",
+            "pretrain",
+            "--images",
+            "demo:train",
+            "--targets",
+            "/c",
+            "--output",
+            "/r");
+    assertThat(Scripts.confs(args))
+        .containsEntry("spark.executor.instances", "1")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.task.cpus", "8")
+        .doesNotContainKey("spark.driver.resource.gpu.amount");
   }
 
   @Test

@@ -50,6 +50,12 @@ final class Scripts {
    */
   static Result run(Path work, Map<String, String> env, List<String> command)
       throws IOException, InterruptedException {
+    return run(work, env, command, 120);
+  }
+
+  /** {@link #run(Path, Map, List)} that gives up after {@code seconds}. */
+  static Result run(Path work, Map<String, String> env, List<String> command, int seconds)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile());
     Map<String, String> environment = pb.environment();
     environment.keySet().removeIf(k -> k.startsWith("DTM_") || k.equals("SPARK_HOME"));
@@ -58,9 +64,15 @@ final class Scripts {
     Path err = Files.createTempFile(work, "err", ".txt");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("did not finish in 120 s: " + command);
+    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+      String log = Files.readString(err, StandardCharsets.UTF_8);
+      throw new IllegalStateException(
+          command.get(0)
+              + " ... did not finish in "
+              + seconds
+              + " s; the end of its stderr:\n"
+              + log.substring(Math.max(0, log.length() - 4000)));
     }
     Result r =
         new Result(
