@@ -22,16 +22,20 @@ import org.dtmspark.data.shard.Manifest.ShardEntry;
 
 /**
  * One split of a sharded dataset ({@code <root>/<split>/part-*.parquet} plus {@code
- * <root>/_manifest.json}) held in memory as encoded image bytes and labels, decoded on access.
+ * <root>/_manifest.json}) with random access by index, for training and evaluation.
  *
- * <p>Opening reads every shard of the split in file-name order and checks it against the manifest:
- * the same files, sizes and row counts, labels in {@code [0, numClasses)}, each row's wnid the
- * synset of its label. Memory is the encoded size of the split (Fashion-MNIST: about 30 MB; the
- * ImageNet train split: about 140 GB, far too much): this class serves the demo, tests and small
- * datasets. The distributed training job instead streams its share of row groups with {@link
- * ShardReader}.
+ * <p>Opening reads the small columns of every shard of the split in file-name order (not the image
+ * bytes) and checks them against the manifest: the same files, sizes and row counts, labels in
+ * {@code [0, numClasses)}, each row's wnid the synset of its label. Index {@code i} is the i-th row
+ * in that order; each shard is one {@link #blocks() block}.
  *
- * <p>Immutable after {@link #open}; {@link #image} may be called from any thread.
+ * <p>Image bytes are read a whole shard at a time, when an image of it is first asked for, and at
+ * most {@code residentShards} shards are held (least recently used goes out). Training visits the
+ * images shard by shard ({@link org.dtmspark.core.train.BatchPlan}'s two-level shuffle), so memory
+ * is a few shards' encoded bytes, not the split's (ImageNet train: about 140 GB). The small columns
+ * cost about 100 bytes per image.
+ *
+ * <p>{@link #image} may be called from any thread.
  */
 public final class ShardImageDataset implements ImageDataset {
   private final String id;
@@ -43,8 +47,12 @@ public final class ShardImageDataset implements ImageDataset {
   private final int[] labels;
   private final long[] imageIds;
   private final String[] keys;
-  private final byte[][] images;
   private final int[] blocks;
+  private final Configuration conf;
+  private final Path[] shardFiles;
+  private final int[] shardStart;
+  private final int residentShards;
+  private final LinkedHashMap<Integer, byte[][]> resident = new LinkedHashMap<>(8, 0.75f, true);
 
   private ShardImageDataset(
       String id,
@@ -56,8 +64,10 @@ public final class ShardImageDataset implements ImageDataset {
       int[] labels,
       long[] imageIds,
       String[] keys,
-      byte[][] images,
-      int[] blocks) {
+      int[] blocks,
+      Configuration conf,
+      Path[] shardFiles,
+      int residentShards) {
     this.id = id;
     this.location = location;
     this.root = root;
@@ -67,8 +77,14 @@ public final class ShardImageDataset implements ImageDataset {
     this.labels = labels;
     this.imageIds = imageIds;
     this.keys = keys;
-    this.images = images;
     this.blocks = blocks;
+    this.conf = conf;
+    this.shardFiles = shardFiles;
+    this.residentShards = residentShards;
+    this.shardStart = new int[blocks.length + 1];
+    for (int b = 0; b < blocks.length; b++) {
+      shardStart[b + 1] = shardStart[b] + blocks[b];
+    }
   }
 
   /**
@@ -80,6 +96,22 @@ public final class ShardImageDataset implements ImageDataset {
    */
   public static ShardImageDataset open(Configuration conf, Path root, String split)
       throws IOException {
+    return open(conf, root, split, DEFAULT_RESIDENT_SHARDS);
+  }
+
+  /** Shards whose image bytes {@link #open(Configuration, Path, String)} holds at most. */
+  public static final int DEFAULT_RESIDENT_SHARDS = 3;
+
+  /**
+   * Reads split {@code split} of the sharded dataset at {@code root}, holding the image bytes of at
+   * most {@code residentShards} shards.
+   */
+  public static ShardImageDataset open(
+      Configuration conf, Path root, String split, int residentShards) throws IOException {
+    if (residentShards < 1) {
+      throw new IllegalArgumentException(
+          "Resident shards must be at least 1, cannot be: " + residentShards);
+    }
     VersionedJsonFile.Text manifestText = VersionedJsonFile.read(conf, Manifest.path(root));
     Manifest manifest = Manifest.fromJson(manifestText.json(), manifestText.source());
     if (!manifest.splits().containsKey(split)) {
@@ -110,7 +142,7 @@ public final class ShardImageDataset implements ImageDataset {
     int[] labels = new int[n];
     long[] imageIds = new long[n];
     String[] keys = new String[n];
-    byte[][] images = new byte[n][];
+    Path[] paths = new Path[files.size()];
     List<String> synsets = manifest.synsets();
     int i = 0;
     int[] blocks = new int[files.size()];
@@ -128,7 +160,9 @@ public final class ShardImageDataset implements ImageDataset {
                 + entry.bytes());
       }
       int start = i;
-      try (ShardReader reader = ShardReader.open(conf, file.getPath())) {
+      paths[block] = file.getPath();
+      try (ShardReader reader =
+          ShardReader.open(conf, file.getPath(), ShardReadOptions.ALL.withoutImage())) {
         if (reader.rowCount() != entry.rows() || i + reader.rowCount() > n) {
           throw new ShardFormatException(
               "Shard "
@@ -144,7 +178,6 @@ public final class ShardImageDataset implements ImageDataset {
           labels[i] = row.label();
           imageIds[i] = row.imageId();
           keys[i] = row.key();
-          images[i] = row.image();
           i++;
         }
       }
@@ -172,8 +205,10 @@ public final class ShardImageDataset implements ImageDataset {
         labels,
         imageIds,
         keys,
-        images,
-        blocks);
+        blocks,
+        conf,
+        paths,
+        residentShards);
   }
 
   private static List<FileStatus> shardFiles(FileSystem fs, Path dir) throws IOException {
@@ -279,10 +314,53 @@ public final class ShardImageDataset implements ImageDataset {
     return labels[index];
   }
 
-  /** Decodes image {@code index} from its stored bytes. */
+  /** Decodes image {@code index} from its stored bytes, reading its shard first if needed. */
   @Override
   public RgbImage image(int index) {
-    return RgbImage.decode(images[index], location + "/" + keys[index]);
+    return RgbImage.decode(bytes(index), location + "/" + keys[index]);
+  }
+
+  /** The stored bytes of image {@code index}. */
+  public byte[] bytes(int index) {
+    if (index < 0 || index >= keys.length) {
+      throw new IndexOutOfBoundsException(
+          "Image index must be in [0, " + keys.length + "), cannot be: " + index);
+    }
+    int shard = Arrays.binarySearch(shardStart, index);
+    shard = shard >= 0 ? shard : -shard - 2;
+    while (shard + 1 < shardStart.length - 1 && shardStart[shard + 1] == index) {
+      shard++; // skip empty shards
+    }
+    return shardImages(shard)[index - shardStart[shard]];
+  }
+
+  private synchronized byte[][] shardImages(int shard) {
+    byte[][] images = resident.get(shard);
+    if (images != null) {
+      return images;
+    }
+    images = new byte[blocks[shard]][];
+    Path file = shardFiles[shard];
+    try (ShardReader reader = ShardReader.open(conf, file)) {
+      int row = 0;
+      while (reader.hasNext()) {
+        ImageRow r = reader.next();
+        int index = shardStart[shard] + row;
+        if (row >= images.length || r.imageId() != imageIds[index]) {
+          throw new ShardFormatException(
+              "Shard " + file + " changed since it was opened: row " + row + " is " + r.key());
+        }
+        images[row++] = r.image();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(
+          "Cannot read images of shard " + file + ": " + e.getMessage(), e);
+    }
+    resident.put(shard, images);
+    while (resident.size() > residentShards) {
+      resident.remove(resident.keySet().iterator().next());
+    }
+    return images;
   }
 
   /** One block per shard file, in file-name order: the rows of each shard. */

@@ -22,18 +22,18 @@ import org.dtmspark.data.shard.ShardWriteOptions;
 import org.dtmspark.data.shard.ShardWriter;
 import org.dtmspark.data.shard.WrittenShard;
 
-/** Small image shard sets for the cache tests. */
-final class CacheFixtures {
-  static final List<String> SYNSETS = List.of("n01", "n02");
+/** Small image shard sets for the cache tests here and the targets job tests of spark-jobs. */
+public final class CacheFixtures {
+  public static final List<String> SYNSETS = List.of("n01", "n02");
 
   private CacheFixtures() {}
 
   /** Width of image {@code id}: sizes vary, so that views differ in shape. */
-  static int width(long id) {
+  public static int width(long id) {
     return 12 + (int) (id % 5);
   }
 
-  static int height(long id) {
+  public static int height(long id) {
     return 9 + (int) (id % 3);
   }
 
@@ -42,7 +42,7 @@ final class CacheFixtures {
    * {@code shardSizes[s]} PNG images with consecutive ids from 0; an id in {@code corrupt} gets
    * bytes no decoder reads. Writes the manifest.
    */
-  static void writeImages(
+  public static void writeImages(
       Configuration conf, Path root, String split, int[] shardSizes, Set<Long> corrupt)
       throws IOException {
     List<Manifest.ShardEntry> shards = new ArrayList<>();
@@ -94,7 +94,7 @@ final class CacheFixtures {
         .write(conf, root);
   }
 
-  static byte[] png(int width, int height, long seed) throws IOException {
+  public static byte[] png(int width, int height, long seed) throws IOException {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
@@ -109,7 +109,7 @@ final class CacheFixtures {
     return out.toByteArray();
   }
 
-  static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {

@@ -94,6 +94,37 @@ class ShardImageDatasetTest {
   }
 
   @Test
+  void imagesAreReadShardByShardHoldingAtMostTheResidentShards() throws IOException {
+    ShardImageDataset dataset = ShardImageDataset.open(conf, root, "train", 1);
+    assertThat(dataset.blocks()).containsExactly(LABELS[0].length, LABELS[1].length);
+    // Alternate between the shards: each access with one resident shard reads its shard again.
+    int[] order = {6, 0, 5, 1, 4, 2, 3, 3, 0};
+    for (int i : order) {
+      RgbImage image = dataset.image(i);
+      int rgb = images.get(i).getRGB(2, 1);
+      assertThat(image.get(0, 1, 2)).as("image %d", i).isEqualTo(((rgb >> 16) & 0xff) / 255f);
+    }
+    assertThatThrownBy(() -> dataset.image(7))
+        .isInstanceOf(IndexOutOfBoundsException.class)
+        .hasMessage("Image index must be in [0, 7), cannot be: 7");
+  }
+
+  @Test
+  void aShardReplacedAfterOpeningIsNamedWhenItsImagesAreRead() throws IOException {
+    ShardImageDataset dataset = ShardImageDataset.open(conf, root, "train", 1);
+    String relative = "train/" + ImageShardSchema.shardFileName(1);
+    org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(conf);
+    fs.delete(new Path(root, relative), false);
+    ShardFixtures.write(
+        conf,
+        new Path(root, relative),
+        ShardWriteOptions.DEFAULTS,
+        List.of(ShardFixtures.pngRow(99, "train", 0, ShardFixtures.pattern(5, 3, 1))));
+    assertThatThrownBy(() -> dataset.image(LABELS[0].length))
+        .hasMessageContaining("changed since it was opened");
+  }
+
+  @Test
   void idNamesTheSplitAndHashesTheShardChecksums() throws IOException {
     ShardImageDataset dataset = ShardImageDataset.open(conf, root, "train");
 

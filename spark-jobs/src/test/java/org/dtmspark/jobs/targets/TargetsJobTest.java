@@ -23,6 +23,7 @@ import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.core.data.ViewParams;
 import org.dtmspark.core.data.ViewRenderer;
 import org.dtmspark.core.teacher.Teacher;
+import org.dtmspark.data.cache.CacheFixtures;
 import org.dtmspark.data.cache.CacheViews;
 import org.dtmspark.data.cache.ShardTargetStore;
 import org.dtmspark.data.cache.TargetCacheMeta;
@@ -75,7 +76,7 @@ class TargetsJobTest {
   @BeforeEach
   void writeImages() throws IOException {
     images = new Path(dir.resolve("images").toUri());
-    TargetsFixtures.writeImages(conf, images, "train", SHARDS, Set.of(CORRUPT));
+    CacheFixtures.writeImages(conf, images, "train", SHARDS, Set.of(CORRUPT));
   }
 
   static PretrainSettings settings(long seed) {
