@@ -224,13 +224,28 @@ class DistributedPretrainJobTest {
   }
 
   @Test
-  void anExistingRunIsNotOverwrittenWithoutResume() throws Exception {
-    Config config = config(16, "pretrain.train.max-steps=2");
+  void anExistingRunIsNotOverwrittenWithoutResumeAndContinuesWithIt() throws Exception {
     Path out = dir.resolve("run");
-    distributed(2, config, out);
-    assertThatThrownBy(() -> distributed(2, config, out))
+    distributed(2, config(16, "pretrain.train.max-steps=2"), out);
+    Config longer = config(16, "pretrain.train.max-steps=4");
+    assertThatThrownBy(() -> distributed(2, longer, out))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("pass --resume to continue it");
+
+    DistributedPretrainJob.Result resumed =
+        DistributedPretrainJob.run(
+            new DistributedPretrainJob.Options(
+                IMAGES,
+                new DistributedPretrainJob.TargetSource(null, TEACHER.toString()),
+                out.toString(),
+                2,
+                true,
+                longer),
+            spark);
+    assertThat(resumed.finalStep()).isEqualTo(4);
+    assertThat(MetricsLog.read(out.resolve("metrics.jsonl")))
+        .extracting(r -> ((Number) r.get("step")).intValue())
+        .containsExactly(1, 2, 3, 4);
   }
 
   @Test
