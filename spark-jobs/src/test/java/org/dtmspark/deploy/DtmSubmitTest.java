@@ -187,6 +187,17 @@ class DtmSubmitTest {
   }
 
   @Test
+  void onlyPretrainRanksSizeTheCluster() throws Exception {
+    // bench-ranks takes a list of rank counts; it runs in executors like pretrain.
+    List<String> args =
+        dryRun("--target", "yarn", "--jar", "/x/dtm.jar", "--", "bench-ranks", "--ranks", "1,2");
+    assertThat(Scripts.confs(args))
+        .containsEntry("spark.executor.instances", "2")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .doesNotContainKey("spark.stage.maxConsecutiveAttempts");
+  }
+
+  @Test
   void modelsThatRunInTheDriverGiveTheDriverTheGpu() throws Exception {
     List<String> args =
         dryRun(
