@@ -112,6 +112,35 @@ public final class Datasets {
   }
 
   /**
+   * {@code spec} with its location made absolute, so that it names the same data from any working
+   * directory (executors run in their own): {@code shards:} locations are qualified on their Hadoop
+   * filesystem ({@code runs/data#train} becomes {@code file:/home/me/runs/data#train}), {@code
+   * idx:} prefixes become absolute paths; {@code demo:} specs are returned as they are.
+   */
+  public static String qualified(String spec, Configuration conf) {
+    String base = base(spec);
+    String suffix = spec.substring(base.length());
+    if (base.startsWith(SHARDS)) {
+      String location = base.substring(SHARDS.length());
+      int hash = location.lastIndexOf('#');
+      if (hash <= 0) {
+        return spec;
+      }
+      org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location.substring(0, hash));
+      try {
+        root = root.getFileSystem(conf).makeQualified(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot resolve dataset " + spec + ": " + e.getMessage(), e);
+      }
+      return SHARDS + root + location.substring(hash) + suffix;
+    }
+    if (base.startsWith("idx:")) {
+      return "idx:" + Path.of(base.substring("idx:".length())).toAbsolutePath() + suffix;
+    }
+    return spec;
+  }
+
+  /**
    * Whether {@code spec} names the embedded demo subset ({@code demo:train}, {@code demo:test}).
    */
   public static boolean isDemo(String spec) {

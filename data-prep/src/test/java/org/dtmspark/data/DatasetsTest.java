@@ -94,4 +94,16 @@ class DatasetsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cannot be: train");
   }
+
+  @Test
+  void qualifiedSpecsNameTheSameDataFromAnyWorkingDirectory() {
+    Configuration conf = new Configuration();
+    String cwd = Path.of("").toAbsolutePath().toString();
+    assertThat(Datasets.qualified("shards:runs/data#train?limit=8", conf))
+        .isEqualTo("shards:file:" + cwd + "/runs/data#train?limit=8");
+    assertThat(Datasets.qualified("shards:file:/data/x#val", conf))
+        .isEqualTo("shards:file:/data/x#val");
+    assertThat(Datasets.qualified("idx:fm/train", conf)).isEqualTo("idx:" + cwd + "/fm/train");
+    assertThat(Datasets.qualified("demo:train?limit=4", conf)).isEqualTo("demo:train?limit=4");
+  }
 }

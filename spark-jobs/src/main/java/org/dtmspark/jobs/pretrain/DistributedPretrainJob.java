@@ -16,6 +16,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
+import org.dtmspark.data.Datasets;
 import org.dtmspark.jobs.HadoopConf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,22 @@ public final class DistributedPretrainJob {
         throw new ConfigError("--ranks must be at least 1, cannot be: " + ranks);
       }
     }
+
+    /** These options with every location absolute (Hadoop-qualified where it is a Hadoop path). */
+    Options qualified(Configuration conf) throws IOException {
+      return new Options(
+          Datasets.qualified(images, conf),
+          targets.qualified(conf),
+          qualify(conf, output),
+          ranks,
+          resume,
+          config);
+    }
+  }
+
+  private static String qualify(Configuration conf, String location) throws IOException {
+    Path path = new Path(location);
+    return path.getFileSystem(conf).makeQualified(path).toString();
   }
 
   /**
@@ -73,6 +90,13 @@ public final class DistributedPretrainJob {
         throw new ConfigError(
             "pretrain needs exactly one source of targets: --targets CACHE or --teacher PATH");
       }
+    }
+
+    /** The cache qualified on its filesystem; a local teacher path made absolute. */
+    TargetSource qualified(Configuration conf) throws IOException {
+      return new TargetSource(
+          cache == null ? null : qualify(conf, cache),
+          teacher == null ? null : java.nio.file.Path.of(teacher).toAbsolutePath().toString());
     }
   }
 
@@ -107,6 +131,8 @@ public final class DistributedPretrainJob {
     }
     SparkContext sc = spark.sparkContext();
     Configuration conf = sc.hadoopConfiguration();
+    // Executors run in their own working directories: every location travels fully qualified.
+    options = options.qualified(conf);
     RunDirectory run = new RunDirectory(conf, new Path(options.output()));
     Optional<RunDirectory.Checkpoint> latest = run.latestCheckpoint();
     if (latest.isPresent() && !options.resume()) {
