@@ -84,7 +84,12 @@ final class DemoCommand implements Callable<Integer> {
         ConfigLoader.load(ConfigLoader.resource(DEMO_CONF), config.files, config.overrides);
     JobLog.effectiveConfig("demo", effective);
     SparkSession spark = SparkSessions.forRanks("dtm demo", ranks, executorMemoryMb);
-    DemoJob.DemoResult r = DemoJob.run(effective, train, val, output, ranks, spark);
+    DemoJob.DemoResult r;
+    try {
+      r = DemoJob.run(effective, train, val, output, ranks, spark);
+    } finally {
+      SparkSessions.stopEmbeddedCluster(spark);
+    }
     spec.commandLine()
         .getOut()
         .printf("demo: done in %.0f s; report: %s%n", r.seconds(), r.report().toAbsolutePath());

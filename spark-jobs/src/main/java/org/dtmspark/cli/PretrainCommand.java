@@ -144,17 +144,22 @@ final class PretrainCommand implements Callable<Integer> {
               + resume);
     }
     SparkSession spark = SparkSessions.forRanks("dtm pretrain", ranks, executorMemoryMb);
-    DistributedPretrainJob.Result r =
-        DistributedPretrainJob.run(
-            new DistributedPretrainJob.Options(
-                images,
-                new DistributedPretrainJob.TargetSource(
-                    targets, targets == null ? settings.teacher().checkpoint() : null),
-                output,
-                ranks,
-                resume != null,
-                effective),
-            spark);
+    DistributedPretrainJob.Result r;
+    try {
+      r =
+          DistributedPretrainJob.run(
+              new DistributedPretrainJob.Options(
+                  images,
+                  new DistributedPretrainJob.TargetSource(
+                      targets, targets == null ? settings.teacher().checkpoint() : null),
+                  output,
+                  ranks,
+                  resume != null,
+                  effective),
+              spark);
+    } finally {
+      SparkSessions.stopEmbeddedCluster(spark);
+    }
     spec.commandLine()
         .getOut()
         .printf(

@@ -83,6 +83,17 @@ public final class SparkSessions {
         .getOrCreate();
   }
 
+  /**
+   * Stops {@code spark} when it is an embedded {@code local-cluster} (its executor JVMs and workers
+   * go down with it, before this JVM's shutdown would race them); a session of {@code spark-submit}
+   * or a shared {@code local} one is left alone.
+   */
+  public static void stopEmbeddedCluster(SparkSession spark) {
+    if (spark.sparkContext().master().startsWith("local-cluster")) {
+      spark.stop();
+    }
+  }
+
   /** This JVM's classpath with absolute entries (executors run in the worker's directory). */
   static String absoluteClassPath() {
     List<String> entries = new ArrayList<>();
