@@ -88,7 +88,13 @@ public final class ModelCheckpoints {
     Map<String, Object> rng = new LinkedHashMap<>();
     rng.put("seed", seed);
     rng.put("next_step", step);
-    rng.put("scheme", "Seeds.rng(seed, purpose, step|epoch)");
+    rng.put("scheme", "Seeds.rng(seed, purpose, epoch|step|position)");
+    // Where the data stands: the epoch's seeded order and the next global batch within it.
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("epoch", step / Math.max(1, stepsPerEpoch));
+    data.put("step_in_epoch", step % Math.max(1, stepsPerEpoch));
+    data.put("steps_per_epoch", stepsPerEpoch);
+    rng.put("data_position", data);
     CheckpointMeta meta =
         new CheckpointMeta(
             CheckpointIO.FORMAT_VERSION,

@@ -151,8 +151,10 @@ class PretrainerTest {
     assertThat(r.finalStep()).isEqualTo(8);
     assertThat(r.finalLoss()).isFinite();
     try (NDManager m = NDManager.newBaseManager()) {
-      assertThat(ModelCheckpoints.load(r.checkpoint(), m).model().config().tokenHeadDim())
-          .isEqualTo(8);
+      ModelCheckpoints.Loaded last = ModelCheckpoints.load(r.checkpoint(), m);
+      assertThat(last.model().config().tokenHeadDim()).isEqualTo(8);
+      assertThat(last.meta().rngState().get("data_position"))
+          .hasToString("{epoch=2, step_in_epoch=0, steps_per_epoch=4}");
     }
   }
 }
