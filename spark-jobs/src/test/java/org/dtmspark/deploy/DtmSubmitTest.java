@@ -164,6 +164,30 @@ class DtmSubmitTest {
   }
 
   @Test
+  void binDtmSubmitIsDtmSubmit() throws Exception {
+    String[] args = {
+      "--spark-submit",
+      sparkSubmit.toString(),
+      "--dry-run",
+      "--target",
+      "yarn",
+      "--jar",
+      "/x/dtm.jar",
+      "--",
+      "probe",
+      "--help"
+    };
+    Scripts.Result direct = Scripts.script(dir, Map.of(), DTM_SUBMIT, args);
+    List<String> viaLauncher = new ArrayList<>(List.of("submit"));
+    viaLauncher.addAll(Arrays.asList(args));
+    Scripts.Result launcher =
+        Scripts.script(
+            dir, Map.of(), Scripts.HOME.resolve("bin/dtm"), viaLauncher.toArray(String[]::new));
+    assertThat(launcher.code()).as(launcher.err()).isZero();
+    assertThat(launcher.out()).isEqualTo(direct.out()).contains("--class org.dtmspark.cli.DtmCli");
+  }
+
+  @Test
   void pretrainWithoutRanksIsOneRankOnOneGpuExecutor() throws Exception {
     List<String> args =
         dryRun(
