@@ -3,11 +3,6 @@ package org.dtmspark.jobs.shard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.amazonaws.auth.AWSStaticCredentialsProvider;
-import com.amazonaws.auth.BasicAWSCredentials;
-import com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration;
-import com.amazonaws.services.s3.AmazonS3;
-import com.amazonaws.services.s3.AmazonS3ClientBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +11,6 @@ import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,6 +32,7 @@ import org.dtmspark.data.shard.RejectRow;
 import org.dtmspark.data.shard.RejectSchema;
 import org.dtmspark.data.shard.ShardReader;
 import org.dtmspark.data.shard.ShardWriteOptions;
+import org.dtmspark.jobs.InProcessS3Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,38 +53,10 @@ class ShardJobS3aTest {
   private static SparkSession spark;
   private static Configuration conf;
 
-  /**
-   * What S3A needs to talk to an S3-compatible server at {@code endpoint} (over plain HTTP, with
-   * static keys). All but the last two are what any user of such a store sets; the last two only
-   * make a broken test fail fast instead of retrying for minutes. Change detection keeps its
-   * default (mode {@code server}, source {@code etag}): S3Proxy returns an ETag for every object it
-   * stored. A store that returns none needs {@code fs.s3a.change.detection.version.required=false}.
-   */
-  private static Map<String, String> s3aSettings(String endpoint) {
-    Map<String, String> s = new LinkedHashMap<>();
-    // Where the server is; with the scheme, so that S3A does not assume HTTPS.
-    s.put("fs.s3a.endpoint", endpoint);
-    // The region requests are signed for (SigV4); S3Proxy accepts any, AWS needs the bucket's.
-    s.put("fs.s3a.endpoint.region", "us-east-1");
-    // Bucket in the path (http://host:port/bucket/key), not in the host name: no DNS needed.
-    s.put("fs.s3a.path.style.access", "true");
-    // The server speaks plain HTTP.
-    s.put("fs.s3a.connection.ssl.enabled", "false");
-    // Static keys from the configuration, and nothing else (no environment, no EC2 metadata).
-    s.put(
-        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-    s.put("fs.s3a.access.key", ACCESS_KEY);
-    s.put("fs.s3a.secret.key", SECRET_KEY);
-    // Test only: one attempt per request and few retries, so a misbehaving server fails the test.
-    s.put("fs.s3a.attempts.maximum", "1");
-    s.put("fs.s3a.retry.limit", "1");
-    return s;
-  }
-
   @BeforeAll
   static void startServerAndSpark() throws Exception {
     server = InProcessS3Server.start(ACCESS_KEY, SECRET_KEY);
-    createBucket(server.endpoint());
+    server.createBucket(BUCKET);
     spark =
         SparkSession.builder()
             .master("local[2]")
@@ -101,7 +68,7 @@ class ShardJobS3aTest {
             .getOrCreate();
     // The job reads the session's Hadoop configuration and ships it to its tasks.
     conf = spark.sparkContext().hadoopConfiguration();
-    s3aSettings(server.endpoint()).forEach(conf::set);
+    server.s3aSettings().forEach(conf::set);
     uploadTree();
   }
 
@@ -119,22 +86,6 @@ class ShardJobS3aTest {
       if (server != null) {
         server.close();
       }
-    }
-  }
-
-  /** S3A cannot create buckets: the SDK client hadoop-aws brings does it. */
-  private static void createBucket(String endpoint) {
-    AmazonS3 s3 =
-        AmazonS3ClientBuilder.standard()
-            .withEndpointConfiguration(new EndpointConfiguration(endpoint, "us-east-1"))
-            .withPathStyleAccessEnabled(true)
-            .withCredentials(
-                new AWSStaticCredentialsProvider(new BasicAWSCredentials(ACCESS_KEY, SECRET_KEY)))
-            .build();
-    try {
-      s3.createBucket(BUCKET);
-    } finally {
-      s3.shutdown();
     }
   }
 

@@ -1,11 +1,18 @@
-package org.dtmspark.jobs.shard;
+package org.dtmspark.jobs;
 
+import com.amazonaws.auth.AWSStaticCredentialsProvider;
+import com.amazonaws.auth.BasicAWSCredentials;
+import com.amazonaws.client.builder.AwsClientBuilder.EndpointConfiguration;
+import com.amazonaws.services.s3.AmazonS3;
+import com.amazonaws.services.s3.AmazonS3ClientBuilder;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -19,18 +26,23 @@ import java.util.Properties;
  * Spark's and Hadoop's on the test class path. Hence the reflection: no S3Proxy type is visible
  * here.
  */
-final class InProcessS3Server implements AutoCloseable {
+public final class InProcessS3Server implements AutoCloseable {
   /** System property holding the path of S3Proxy's self-contained jar (set by surefire). */
   static final String JAR_PROPERTY = "dtm.test.s3proxy.jar";
 
   private final URLClassLoader loader;
   private final Object proxy;
   private final int port;
+  private final String accessKey;
+  private final String secretKey;
 
-  private InProcessS3Server(URLClassLoader loader, Object proxy, int port) {
+  private InProcessS3Server(
+      URLClassLoader loader, Object proxy, int port, String accessKey, String secretKey) {
     this.loader = loader;
     this.proxy = proxy;
     this.port = port;
+    this.accessKey = accessKey;
+    this.secretKey = secretKey;
   }
 
   /**
@@ -38,7 +50,7 @@ final class InProcessS3Server implements AutoCloseable {
    *
    * @throws IllegalStateException when the jar named by {@value #JAR_PROPERTY} is missing
    */
-  static InProcessS3Server start(String accessKey, String secretKey) throws Exception {
+  public static InProcessS3Server start(String accessKey, String secretKey) throws Exception {
     String jar = System.getProperty(JAR_PROPERTY);
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException(
@@ -76,7 +88,7 @@ final class InProcessS3Server implements AutoCloseable {
       Object proxy = builderType.getMethod("build").invoke(builder);
       proxy.getClass().getMethod("start").invoke(proxy);
       int port = (Integer) proxy.getClass().getMethod("getPort").invoke(proxy);
-      return new InProcessS3Server(loader, proxy, port);
+      return new InProcessS3Server(loader, proxy, port, accessKey, secretKey);
     } catch (InvocationTargetException e) {
       loader.close();
       throw e.getCause() instanceof Exception cause ? cause : e;
@@ -89,13 +101,60 @@ final class InProcessS3Server implements AutoCloseable {
   }
 
   /** The port the server listens on, on 127.0.0.1. */
-  int port() {
+  public int port() {
     return port;
   }
 
   /** The server's endpoint, {@code http://127.0.0.1:<port>}. */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + port;
+  }
+
+  /**
+   * What S3A needs to talk to an S3-compatible server at {@code endpoint} (over plain HTTP, with
+   * static keys) with this server's keys. All but the last two are what any user of such a store
+   * sets; the last two only make a broken test fail fast instead of retrying for minutes. Change
+   * detection keeps its default (mode {@code server}, source {@code etag}): S3Proxy returns an ETag
+   * for every object it stored. A store that returns none needs {@code
+   * fs.s3a.change.detection.version.required=false}.
+   */
+  public Map<String, String> s3aSettings() {
+    String endpoint = endpoint();
+    Map<String, String> s = new LinkedHashMap<>();
+    // Where the server is; with the scheme, so that S3A does not assume HTTPS.
+    s.put("fs.s3a.endpoint", endpoint);
+    // The region requests are signed for (SigV4); S3Proxy accepts any, AWS needs the bucket's.
+    s.put("fs.s3a.endpoint.region", "us-east-1");
+    // Bucket in the path (http://host:port/bucket/key), not in the host name: no DNS needed.
+    s.put("fs.s3a.path.style.access", "true");
+    // The server speaks plain HTTP.
+    s.put("fs.s3a.connection.ssl.enabled", "false");
+    // Static keys from the configuration, and nothing else (no environment, no EC2 metadata).
+    s.put(
+        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    s.put("fs.s3a.access.key", accessKey);
+    s.put("fs.s3a.secret.key", secretKey);
+    // Test only: one attempt per request and few retries, so a misbehaving server fails the test.
+    s.put("fs.s3a.attempts.maximum", "1");
+    s.put("fs.s3a.retry.limit", "1");
+    return s;
+  }
+
+  /** S3A cannot create buckets: the SDK client hadoop-aws brings does it. */
+  public void createBucket(String bucket) {
+    String endpoint = endpoint();
+    AmazonS3 s3 =
+        AmazonS3ClientBuilder.standard()
+            .withEndpointConfiguration(new EndpointConfiguration(endpoint, "us-east-1"))
+            .withPathStyleAccessEnabled(true)
+            .withCredentials(
+                new AWSStaticCredentialsProvider(new BasicAWSCredentials(accessKey, secretKey)))
+            .build();
+    try {
+      s3.createBucket(bucket);
+    } finally {
+      s3.shutdown();
+    }
   }
 
   /** Stops the server (its in-memory data is gone) and closes its class loader. */
