@@ -13,17 +13,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Runs one task per rank, each on its own thread, as the ranks of a job would. */
-final class Ranks {
+public final class Ranks {
   /** What one rank's task returned or threw. */
-  record Outcome<T>(T value, Throwable error) {
-    T get() {
+  public record Outcome<T>(T value, Throwable error) {
+    public T get() {
       assertThat(error).as("rank failed").isNull();
       return value;
     }
   }
 
   /** One rank's work. */
-  interface Task<T> {
+  public interface Task<T> {
     T run(int rank) throws Exception;
   }
 
@@ -33,7 +33,7 @@ final class Ranks {
   private Ranks() {}
 
   /** Runs {@code task} for ranks {@code 0 .. n-1} at once and returns every outcome. */
-  static <T> List<Outcome<T>> run(int n, Task<T> task) throws InterruptedException {
+  public static <T> List<Outcome<T>> run(int n, Task<T> task) throws InterruptedException {
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
       List<Future<T>> futures = new ArrayList<>();
@@ -58,7 +58,7 @@ final class Ranks {
   }
 
   /** Values of every rank, failing the test if any rank failed. */
-  static <T> List<T> values(List<Outcome<T>> outcomes) {
+  public static <T> List<T> values(List<Outcome<T>> outcomes) {
     List<T> values = new ArrayList<>();
     for (Outcome<T> o : outcomes) {
       values.add(o.get());
@@ -67,7 +67,7 @@ final class Ranks {
   }
 
   /** Endpoints on loopback for {@code n} ranks. */
-  static List<RingAllReduce.Endpoint> endpoints(int n) {
+  public static List<RingAllReduce.Endpoint> endpoints(int n) {
     List<RingAllReduce.Endpoint> endpoints = new ArrayList<>();
     for (int r = 0; r < n; r++) {
       endpoints.add(RingAllReduce.listen("127.0.0.1"));
@@ -75,7 +75,7 @@ final class Ranks {
     return endpoints;
   }
 
-  static List<String> addresses(List<RingAllReduce.Endpoint> endpoints) {
+  public static List<String> addresses(List<RingAllReduce.Endpoint> endpoints) {
     return endpoints.stream().map(RingAllReduce.Endpoint::address).toList();
   }
 

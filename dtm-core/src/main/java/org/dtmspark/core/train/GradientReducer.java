@@ -1,6 +1,7 @@
 package org.dtmspark.core.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import java.util.Map;
 
 /**
@@ -13,6 +14,13 @@ import java.util.Map;
 public interface GradientReducer {
   /** One rank, nothing to average. */
   GradientReducer LOCAL = (gradients, loss) -> new Reduced(gradients, loss, 0);
+
+  /**
+   * Called once before the first step with every trainable parameter's name and shape: an
+   * implementation over several ranks checks here that all ranks train the same parameters, and
+   * fails naming the ranks and the first parameter that differs.
+   */
+  default void prepare(Map<String, Shape> parameters) {}
 
   /**
    * Gradients and loss averaged over all ranks.

@@ -267,6 +267,9 @@ public final class Pretrainer {
           loaded.restoreOptimizer(optimizer);
         }
         params.requireGradients();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        params.asMap().forEach((name, array) -> shapes.put(name, array.getShape()));
+        replica.reducer().prepare(shapes);
         DtmStep dtmStep =
             new DtmStep(student, optimizer, loss, settings.optim().clipGrad(), replica.reducer());
         LOG.info(

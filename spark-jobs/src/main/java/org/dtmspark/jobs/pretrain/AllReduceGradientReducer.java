@@ -1,19 +1,27 @@
 package org.dtmspark.jobs.pretrain;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.train.GradientReducer;
 import org.dtmspark.sync.AllReduce;
 
 /**
- * Averages gradients over the ranks through an {@link AllReduce}: every gradient is copied to one
- * host buffer in the (name-checked, identical on every rank) parameter order, with the loss as its
- * last element; the buffer is summed across the ranks, divided by the number of ranks, and copied
- * back to the device as new arrays (closed with the step's scope). The time reported is the whole
- * exchange: device-to-host copies, the all-reduce, and host-to-device copies.
+ * Averages gradients over the ranks through an {@link AllReduce}. Parameters are matched by name:
+ * {@link #prepare} exchanges every rank's sorted parameter names and shapes and fails, naming the
+ * ranks and the first parameter that differs, unless all ranks agree; every step then copies the
+ * gradients in sorted-name order, with the loss as the last element, into one host buffer, which
+ * the ranks sum; each rank divides by the number of ranks and copies the means back to the device
+ * as new arrays (closed with the step's scope). The time reported is the whole exchange:
+ * device-to-host copies, the all-reduce, and host-to-device copies.
  *
  * <p>Memory: one host buffer of all gradients, reused across steps (ViT-B: 344 MB).
  */
@@ -26,17 +34,65 @@ final class AllReduceGradientReducer implements GradientReducer {
   }
 
   @Override
+  public void prepare(Map<String, Shape> parameters) {
+    List<String> mine = describe(parameters);
+    List<byte[]> all =
+        allReduce.allGather(String.join("\n", mine).getBytes(StandardCharsets.UTF_8));
+    for (int rank = 0; rank < all.size(); rank++) {
+      String text = new String(all.get(rank), StandardCharsets.UTF_8);
+      List<String> theirs = text.isEmpty() ? List.of() : List.of(text.split("\n", -1));
+      if (!theirs.equals(mine)) {
+        throw new ConfigError(firstDifference(allReduce.rank(), mine, rank, theirs));
+      }
+    }
+  }
+
+  /** {@code name [d0, d1, ...]} of every parameter, sorted by name. */
+  private static List<String> describe(Map<String, Shape> parameters) {
+    List<String> out = new ArrayList<>();
+    new TreeMap<>(parameters).forEach((name, shape) -> out.add(name + " " + shape));
+    return out;
+  }
+
+  private static String firstDifference(int me, List<String> mine, int other, List<String> theirs) {
+    int n = Math.min(mine.size(), theirs.size());
+    for (int i = 0; i < n; i++) {
+      if (!mine.get(i).equals(theirs.get(i))) {
+        return "Rank "
+            + other
+            + " trains parameter "
+            + theirs.get(i)
+            + " where rank "
+            + me
+            + " has "
+            + mine.get(i)
+            + ": every rank must train the same parameters (model config and code)";
+      }
+    }
+    return "Rank "
+        + other
+        + " has "
+        + theirs.size()
+        + " parameters but rank "
+        + me
+        + " has "
+        + mine.size()
+        + ": every rank must train the same parameters (model config and code)";
+  }
+
+  @Override
   public Reduced reduce(Map<String, NDArray> gradients, double loss) {
     long started = System.nanoTime();
+    Map<String, NDArray> sorted = new TreeMap<>(gradients);
     long total = 1;
-    for (NDArray g : gradients.values()) {
+    for (NDArray g : sorted.values()) {
       total += g.size();
     }
     if (buffer.length != total) {
       buffer = new float[Math.toIntExact(total)];
     }
     int offset = 0;
-    for (NDArray g : gradients.values()) {
+    for (NDArray g : sorted.values()) {
       FloatBuffer data = g.toByteBuffer().asFloatBuffer();
       int n = data.remaining();
       data.get(buffer, offset, n);
@@ -50,7 +106,7 @@ final class AllReduceGradientReducer implements GradientReducer {
     }
     Map<String, NDArray> averaged = new LinkedHashMap<>();
     offset = 0;
-    for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
+    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
       NDArray g = e.getValue();
       int n = Math.toIntExact(g.size());
       float[] part = new float[n];
