@@ -249,7 +249,7 @@ class DistributedPretrainJobTest {
   }
 
   @Test
-  void twoRanksTrainFromATargetCache() throws Exception {
+  void twoRanksTrainFromATargetCacheWithHalfPrecisionOnTheWire() throws Exception {
     spark = SparkSessions.forRanks("dtm-test", 2, 1024);
     Path shards = dir.resolve("shards");
     IdxImport.Builder imported =
@@ -258,7 +258,8 @@ class DistributedPretrainJobTest {
             .optRowsPerShard(24);
     Datasets.idxImportSplit(IMAGES, "train").ifPresent(imported::addSplit);
     IdxImport.run(imported.build());
-    Config config = config(16, "pretrain.train.max-steps=4");
+    // Half precision on the wire, as a user would choose on a slow network.
+    Config config = config(16, "pretrain.train.max-steps=4", "pretrain.distributed.wire=fp16");
     PretrainSettings settings = PretrainSettings.from(config);
     Path cache = dir.resolve("cache");
     TargetsJob.run(
