@@ -102,6 +102,15 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop after N steps (smoke runs).")
   Long maxSteps;
 
+  @Option(
+      names = "--max-retries",
+      paramLabel = "N",
+      description =
+          "With --ranks: resubmit the training stage up to N times after a failed task or a lost"
+              + " executor, each time resuming from the latest checkpoint (sets"
+              + " pretrain.distributed.max-retries, default 2).")
+  Integer maxRetries;
+
   @Mixin ConfigOptions config;
 
   @Override
@@ -112,6 +121,9 @@ final class PretrainCommand implements Callable<Integer> {
     }
     if (maxSteps != null) {
       extra.add("pretrain.train.max-steps=" + maxSteps);
+    }
+    if (maxRetries != null) {
+      extra.add("pretrain.distributed.max-retries=" + maxRetries);
     }
     Config effective = config.load(extra);
     PretrainSettings settings = PretrainSettings.from(effective);

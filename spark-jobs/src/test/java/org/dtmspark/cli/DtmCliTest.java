@@ -162,6 +162,26 @@ class DtmCliTest {
   }
 
   @Test
+  void negativeMaxRetriesIsNamedByItsKeyBeforeAnyWork() {
+    Run r =
+        run(
+            "pretrain",
+            "--images",
+            "demo:train",
+            "--teacher",
+            dir.toString(),
+            "--output",
+            dir.resolve("run").toString(),
+            "--ranks",
+            "2",
+            "--max-retries",
+            "-1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("pretrain.distributed.max-retries").contains("-1");
+    assertThat(Files.exists(dir.resolve("run"))).isFalse();
+  }
+
+  @Test
   void missingTeacherCheckpointIsNamed() {
     Path missing = dir.resolve("no-teacher");
     Run r =
