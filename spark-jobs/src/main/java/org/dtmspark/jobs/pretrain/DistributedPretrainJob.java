@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>The driver checks the configuration and the cluster, creates the job's secret, receives rank
  * 0's metrics (logged with rate and ETA, written as {@code metrics.jsonl} and PNG curves), and
  * resubmits the stage after a failure up to {@code pretrain.distributed.max-retries} times; every
- * attempt resumes from the last checkpoint in the run directory. See {@link RankTask} for what a
- * rank does.
+ * attempt resumes from the last checkpoint in the run directory. A configuration mistake a rank
+ * reports (ranks that disagree, targets that do not fit the images) is not retried. See {@link
+ * RankTask} for what a rank does.
  */
 public final class DistributedPretrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedPretrainJob.class);
@@ -193,6 +194,11 @@ public final class DistributedPretrainJob {
           results = BarrierStage.run(jsc, options.ranks(), task, RankTask.RankResult.class);
           break;
         } catch (Exception e) { // SparkException is checked but thrown through Scala undeclared
+          Optional<String> mistake = configurationMistake(e);
+          if (mistake.isPresent()) {
+            metrics.publish(conf, run.root());
+            throw new ConfigError(mistake.get());
+          }
           if (attempt > distributed.maxRetries()) {
             metrics.publish(conf, run.root());
             throw new IllegalStateException(
@@ -232,6 +238,36 @@ public final class DistributedPretrainJob {
   /** Parses a rendered configuration on an executor. */
   static PretrainSettings settings(String rendered) {
     return PretrainSettings.from(ConfigFactory.parseString(rendered).resolve());
+  }
+
+  /** Task failures that a retry cannot fix: the ranks disagree, or the configuration is wrong. */
+  private static final java.util.List<String> NOT_RETRIED =
+      java.util.List.of(
+          ConfigError.class.getName(), org.dtmspark.sync.RingMismatchException.class.getName());
+
+  /**
+   * The message of a configuration mistake a rank reported, if that is why the stage failed. Spark
+   * hands the driver the task's exception as text: {@code ... ClassName: message}.
+   */
+  static Optional<String> configurationMistake(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (NOT_RETRIED.contains(t.getClass().getName())) {
+        return Optional.ofNullable(t.getMessage());
+      }
+      String text = t.getMessage();
+      if (text == null) {
+        continue;
+      }
+      for (String type : NOT_RETRIED) {
+        int at = text.indexOf(type + ": ");
+        if (at >= 0) {
+          String rest = text.substring(at + type.length() + 2);
+          int end = rest.indexOf('\n');
+          return Optional.of(end >= 0 ? rest.substring(0, end) : rest);
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static String rootMessage(Throwable e) {

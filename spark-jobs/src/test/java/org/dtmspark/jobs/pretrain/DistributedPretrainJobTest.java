@@ -224,6 +224,28 @@ class DistributedPretrainJobTest {
   }
 
   @Test
+  void aMistakeARankReportsFailsTheRunAtOnceWithoutRetries() throws Exception {
+    spark = SparkSessions.forRanks("dtm-test", 2, 1024);
+    Config config = config(16, "pretrain.distributed.max-retries=3");
+    // A cache replays views of image shards; the embedded demo images are not shards.
+    assertThatThrownBy(
+            () ->
+                DistributedPretrainJob.run(
+                    new DistributedPretrainJob.Options(
+                        IMAGES,
+                        new DistributedPretrainJob.TargetSource(
+                            dir.resolve("cache").toString(), null),
+                        dir.resolve("run").toString(),
+                        2,
+                        false,
+                        config),
+                    spark))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageStartingWith("--targets replays a cache computed from image shards");
+    assertThat(dir.resolve("run/checkpoints")).doesNotExist();
+  }
+
+  @Test
   void anExistingRunIsNotOverwrittenWithoutResumeAndContinuesWithIt() throws Exception {
     Path out = dir.resolve("run");
     distributed(2, config(16, "pretrain.train.max-steps=2"), out);
