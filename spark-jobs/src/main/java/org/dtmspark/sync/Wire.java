@@ -7,9 +7,10 @@ public enum Wire {
   /**
    * IEEE binary16 (half), little-endian, rounded to nearest even: half the bytes. Ranks decode what
    * they receive to fp32 and add in fp32, so only the values on the wire are rounded: every partial
-   * sum once per hop, and the final sum once before it is shared. Magnitudes above 65504 become
-   * infinite and below 2^-24 become zero; divide gradients by the world size before summing
-   * (averaging) to keep the sums within range.
+   * sum once per hop, and the final sum once before it is shared. Half has little range: magnitudes
+   * from 65520 up become infinite, below 2^-14 (6.1e-5) they lose precision and up to 2^-25
+   * (3.0e-8) they become zero. Scale gradients into range before summing, as fp16 training does
+   * with loss scaling.
    */
   FP16(2);
 

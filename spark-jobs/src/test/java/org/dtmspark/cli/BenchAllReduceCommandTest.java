@@ -38,7 +38,7 @@ class BenchAllReduceCommandTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).startsWith("memcpy (System.arraycopy of 1 MiB, median of 10): ");
     assertThat(r.out())
-        .contains("| params | ranks | wire | median time | algbw GB/s | busbw GB/s |");
+        .contains("| params | ranks | wire | median time | fastest | algbw GB/s | busbw GB/s |");
     assertThat(r.out().lines().filter(l -> l.matches("\\| (1K|2K) \\| [23] \\| fp(32|16) .*")))
         .hasSize(8);
 
@@ -55,6 +55,7 @@ class BenchAllReduceCommandTest {
       assertThat(seconds).hasSize(2).allSatisfy(s -> assertThat(s).isPositive());
       double median = (seconds.get(0) + seconds.get(1)) / 2;
       assertThat(row.get("median_s").asDouble()).isCloseTo(median, relative(median));
+      assertThat(row.get("min_s").asDouble()).isEqualTo(Math.min(seconds.get(0), seconds.get(1)));
       double algbw = row.get("algbw_GBps").asDouble();
       assertThat(algbw).isCloseTo(4.0 * row.get("params").asInt() / median / 1e9, relative(algbw));
       double busbw = row.get("busbw_GBps").asDouble();
