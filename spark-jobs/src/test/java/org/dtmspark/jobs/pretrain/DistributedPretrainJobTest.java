@@ -166,7 +166,11 @@ class DistributedPretrainJobTest {
         new Thread(
             () -> {
               try {
+                long deadline = System.nanoTime() + 300_000_000_000L;
                 while (!Files.isDirectory(out.resolve("checkpoints/step-8"))) {
+                  if (System.nanoTime() > deadline) {
+                    return;
+                  }
                   Thread.sleep(20);
                 }
                 ProcessHandle executor =
@@ -213,7 +217,9 @@ class DistributedPretrainJobTest {
   @Test
   void moreRanksThanExecutorsIsReportedBeforeTraining() throws Exception {
     spark = SparkSessions.forRanks("dtm-test", 2, 1024);
-    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3
+        && System.nanoTime() < deadline) {
       Thread.sleep(100);
     }
     Config config = config(12, "pretrain.distributed.executor-wait-seconds=1");
