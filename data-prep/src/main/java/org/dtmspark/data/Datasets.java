@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
@@ -228,6 +229,22 @@ public final class Datasets {
     @Override
     public RgbImage image(int index) {
       return data.image(Objects.checkIndex(index, size));
+    }
+
+    /**
+     * The blocks of the whole dataset, cut at {@code size}: training still reads block by block.
+     */
+    @Override
+    public int[] blocks() {
+      int[] all = data.blocks();
+      int[] kept = new int[all.length];
+      int n = 0;
+      int left = size;
+      for (int b = 0; b < all.length && left > 0; b++) {
+        kept[n++] = Math.min(all[b], left);
+        left -= kept[n - 1];
+      }
+      return Arrays.copyOf(kept, n);
     }
   }
 

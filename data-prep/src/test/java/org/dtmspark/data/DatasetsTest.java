@@ -106,4 +106,20 @@ class DatasetsTest {
     assertThat(Datasets.qualified("idx:fm/train", conf)).isEqualTo("idx:" + cwd + "/fm/train");
     assertThat(Datasets.qualified("demo:train?limit=4", conf)).isEqualTo("demo:train?limit=4");
   }
+
+  @Test
+  void aLimitedShardDatasetKeepsTheShardBlocksUpToTheLimit() throws Exception {
+    Path shards = dir.resolve("small-shards");
+    IdxImport.run(
+        IdxImport.Options.builder()
+            .addSplit(Datasets.idxImportSplit("demo:test?limit=40", "test").orElseThrow())
+            .setOutput(new org.apache.hadoop.fs.Path(shards.toString()))
+            .optRowsPerShard(16)
+            .build());
+    int[] blocks = Datasets.open("shards:" + shards + "#test").blocks();
+    assertThat(blocks).hasSize(3); // 40 images at most 16 per shard, balanced
+    int limit = blocks[0] + 1;
+    ImageDataset first = Datasets.open("shards:" + shards + "#test?limit=" + limit);
+    assertThat(first.blocks()).containsExactly(blocks[0], 1);
+  }
 }
