@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.io.CheckpointIO;
@@ -101,7 +102,7 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
   public RankResult run(BarrierTaskContext context) throws Exception {
     int rank = context.partitionId();
     if (!TRAINING.compareAndSet(false, true)) {
-      throw new IllegalStateException(
+      throw new ConfigError(
           "Rank "
               + rank
               + " was scheduled in an executor JVM that already trains another rank: DJL's"

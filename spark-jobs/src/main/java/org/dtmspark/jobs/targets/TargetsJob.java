@@ -885,7 +885,9 @@ public final class TargetsJob {
                 conf.get(), new Path(imagesRoot), shardPath, new Path(out), settings, views),
             null);
       } catch (IOException | RuntimeException e) {
-        return new CheckOutcome(null, e.getMessage());
+        // Never a null failure: an exception without a message still names the shard.
+        return new CheckOutcome(
+            null, e.getMessage() != null ? e.getMessage() : "Shard " + shardPath + ": " + e);
       }
     }
   }
