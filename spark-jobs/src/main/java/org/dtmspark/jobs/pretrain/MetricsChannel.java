@@ -65,7 +65,7 @@ public final class MetricsChannel {
     /**
      * Listens on {@code host} (an ephemeral port).
      *
-     * @param consumer receives every record, on the receiver's thread
+     * @param consumer receives every record, on the connection's thread (thread-safe)
      */
     public Receiver(String host, byte[] secret, Consumer<Map<String, Object>> consumer)
         throws IOException {
@@ -83,17 +83,36 @@ public final class MetricsChannel {
       return server.getInetAddress().getHostAddress() + ":" + server.getLocalPort();
     }
 
+    /**
+     * Accepts connections and serves each on a thread of its own, so that a connection an earlier
+     * attempt left half-open never keeps the next attempt's rank 0 out.
+     */
     private void acceptLoop() {
       while (!closed) {
-        try (Socket socket = server.accept()) {
-          serve(socket);
-        } catch (SocketException e) {
+        Socket socket;
+        try {
+          socket = server.accept();
+        } catch (IOException e) {
           if (!closed) {
-            LOG.warn("Metrics connection failed: {}", e.getMessage());
+            LOG.warn("Metrics receiver failed: {}", e.getMessage());
           }
-        } catch (IOException | RuntimeException e) {
-          LOG.warn("Metrics connection failed: {}", e.toString());
+          return;
         }
+        Thread serving = new Thread(() -> serveAndClose(socket), "dtm-metrics-connection");
+        serving.setDaemon(true);
+        serving.start();
+      }
+    }
+
+    private void serveAndClose(Socket socket) {
+      try (socket) {
+        serve(socket);
+      } catch (SocketException e) {
+        if (!closed) {
+          LOG.warn("Metrics connection failed: {}", e.getMessage());
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("Metrics connection failed: {}", e.toString());
       }
     }
 

@@ -22,10 +22,11 @@ import org.dtmspark.core.io.IOConsumer;
  * &lt;run&gt;/metrics.jsonl, loss.png, lr.png   written by the driver
  * </pre>
  *
- * <p>A checkpoint is written to a local directory, uploaded to a hidden sibling {@code
- * .tmp-<name>-<uuid>} and renamed to its final name: atomic on HDFS and local disks. On object
- * stores (S3A), where a directory rename copies, a checkpoint counts only when its {@value
- * CheckpointIO#META_FILE} exists, and {@link #latestCheckpoint} skips any that lacks it.
+ * <p>A checkpoint is written to a local directory, uploaded without its {@value
+ * CheckpointIO#META_FILE} to a hidden sibling {@code .tmp-<name>-<uuid>}, renamed to its final name
+ * (atomic on HDFS and local disks; a file-by-file copy on S3A), and then gets its {@value
+ * CheckpointIO#META_FILE}: a checkpoint counts only when that file exists, and {@link
+ * #latestCheckpoint} skips any that lacks it.
  */
 public final class RunDirectory {
   private static final Pattern STEP = Pattern.compile("step-(\\d+)");
@@ -109,23 +110,32 @@ public final class RunDirectory {
    */
   public Path publish(String name, IOConsumer<java.nio.file.Path> writer) throws IOException {
     java.nio.file.Path tmp = Files.createTempDirectory("dtm-checkpoint-");
+    Path target = checkpoint(name);
+    FileSystem fs = target.getFileSystem(conf);
+    Path staging = new Path(target.getParent(), ".tmp-" + name + "-" + UUID.randomUUID());
     try {
       java.nio.file.Path local = tmp.resolve(name);
       writer.accept(local);
-      Path target = checkpoint(name);
-      FileSystem fs = target.getFileSystem(conf);
-      Path staging = new Path(target.getParent(), ".tmp-" + name + "-" + UUID.randomUUID());
+      java.nio.file.Path meta = local.resolve(CheckpointIO.META_FILE);
+      java.nio.file.Path heldBack = tmp.resolve(CheckpointIO.META_FILE);
+      Files.move(meta, heldBack);
       fs.mkdirs(target.getParent());
       fs.copyFromLocalFile(false, true, new Path(local.toUri()), staging);
       if (fs.exists(target) && !fs.delete(target, true)) {
         throw new IOException("Cannot replace checkpoint " + target);
       }
       if (!fs.rename(staging, target)) {
-        fs.delete(staging, true);
         throw new IOException("Cannot rename " + staging + " to " + target);
       }
+      // The metadata goes last: on stores where the rename copies file by file, a checkpoint
+      // counts only once everything it names is there.
+      fs.copyFromLocalFile(
+          false, true, new Path(heldBack.toUri()), new Path(target, CheckpointIO.META_FILE));
       return fs.makeQualified(target);
     } finally {
+      if (fs.exists(staging)) {
+        fs.delete(staging, true);
+      }
       deleteLocal(tmp);
     }
   }

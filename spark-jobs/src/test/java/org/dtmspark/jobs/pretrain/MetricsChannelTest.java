@@ -56,4 +56,17 @@ class MetricsChannelTest {
     }
     assertThat(received).extracting(r -> r.get("step")).containsExactly(1);
   }
+
+  @Test
+  void anEarlierAttemptsConnectionLeftOpenDoesNotKeepTheNextOneOut() throws Exception {
+    List<Map<String, Object>> received = new CopyOnWriteArrayList<>();
+    try (MetricsChannel.Receiver receiver =
+            new MetricsChannel.Receiver("127.0.0.1", SECRET, received::add);
+        MetricsChannel.Sender stale = new MetricsChannel.Sender(receiver.address(), SECRET);
+        MetricsChannel.Sender next = new MetricsChannel.Sender(receiver.address(), SECRET)) {
+      next.send(Map.of("step", 7));
+      awaitSize(received, 1);
+    }
+    assertThat(received).extracting(r -> r.get("step")).containsExactly(7);
+  }
 }

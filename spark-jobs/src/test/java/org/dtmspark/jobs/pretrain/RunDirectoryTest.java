@@ -75,5 +75,10 @@ class RunDirectoryTest {
         .hasMessage("disk full");
     assertThat(dir.resolve("checkpoints/last")).doesNotExist();
     assertThat(run.latestCheckpoint()).isEmpty();
+    if (Files.exists(dir.resolve("checkpoints"))) {
+      try (var files = Files.list(dir.resolve("checkpoints"))) {
+        assertThat(files).as("no staging directory left behind").isEmpty();
+      }
+    }
   }
 }
