@@ -110,6 +110,20 @@ class DtmStageTest {
                 missing.toString()),
             "shard");
     assertThat(submitted.dtm("/apps/dtm.jar")).contains("hdfs://nn:8020/pipe/shards");
+
+    // No hadoop command (exit 127) is no answer: the stage fails rather than redo the work.
+    Path broken = Scripts.executable(dir.resolve("bin/fs-broken"), "exit 127\n");
+    Scripts.Result failed =
+        Scripts.script(
+            dir,
+            env("yarn", "DTM_OUTPUT_ROOT", "hdfs://nn:8020/pipe", "DTM_FS_TEST", broken.toString()),
+            Scripts.DTM_STAGE,
+            "shard");
+    assertThat(failed.code()).isEqualTo(2);
+    assertThat(failed.err())
+        .contains("cannot tell whether hdfs://nn:8020/pipe/shards/_manifest.json exists")
+        .contains("exited with 127");
+    assertThat(failed.out()).isEmpty();
   }
 
   @Test
