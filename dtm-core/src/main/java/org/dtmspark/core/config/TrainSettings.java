@@ -14,23 +14,11 @@ public record TrainSettings(
   }
 
   /**
-   * Optimizer steps in one epoch of {@code datasetSize} images (the last partial batch is dropped).
+   * The step a run ends at: all epochs of {@code stepsPerEpoch} steps (which the batch plan gives),
+   * or {@link #maxSteps} when it is smaller.
    */
-  public long stepsPerEpoch(long datasetSize) {
-    long steps = datasetSize / batchSize;
-    if (steps == 0) {
-      throw new ConfigError(
-          "train.batch-size must be at most the dataset size ("
-              + datasetSize
-              + "), cannot be: "
-              + batchSize);
-    }
-    return steps;
-  }
-
-  /** Steps this run executes: all epochs, or {@link #maxSteps} when it is smaller. */
-  public long stepsToRun(long datasetSize) {
-    long all = stepsPerEpoch(datasetSize) * epochs;
+  public long endStep(long stepsPerEpoch) {
+    long all = stepsPerEpoch * epochs;
     return maxSteps > 0 ? Math.min(all, maxSteps) : all;
   }
 }

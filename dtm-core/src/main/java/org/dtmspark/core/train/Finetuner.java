@@ -60,10 +60,11 @@ public final class Finetuner {
     int classes = settings.numClasses() > 0 ? settings.numClasses() : train.numClasses();
     VitConfig config = settings.model().toVitConfig(0, classes, settings.dropPath());
     var t = settings.train();
-    long stepsPerEpoch = t.stepsPerEpoch(train.size());
-    long totalSteps = stepsPerEpoch * t.epochs();
-    long endStep = t.stepsToRun(train.size());
     int batch = t.batchSize();
+    BatchPlan plan = BatchPlan.of(train.blocks(), i -> true, batch, settings.seed());
+    long stepsPerEpoch = plan.stepsPerEpoch();
+    long totalSteps = stepsPerEpoch * t.epochs();
+    long endStep = t.endStep(stepsPerEpoch);
     CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
     ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
     Files.createDirectories(outDir);
@@ -80,16 +81,7 @@ public final class Finetuner {
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
-              new BatchLoader(
-                  train,
-                  BatchPlan.of(train.blocks(), i -> true, batch, settings.seed()),
-                  views,
-                  null,
-                  null,
-                  config.imageSize(),
-                  0,
-                  endStep,
-                  2)) {
+              new BatchLoader(train, plan, views, null, null, config.imageSize(), 0, endStep, 2)) {
         params.requireGradients();
         LOG.info(
             "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",

@@ -227,7 +227,7 @@ public final class Pretrainer {
     BatchPlan plan = plan(data, targets, replica);
     long stepsPerEpoch = plan.stepsPerEpoch();
     long totalSteps = stepsPerEpoch * train.epochs();
-    long endStep = train.maxSteps() > 0 ? Math.min(totalSteps, train.maxSteps()) : totalSteps;
+    long endStep = train.endStep(stepsPerEpoch);
     int globalBatch = plan.globalBatch();
     CosineSchedule lrSchedule = settings.optim().schedule(globalBatch, stepsPerEpoch, totalSteps);
     MorphScheduleSampler morphSampler = settings.morph().sampler(config.numPatches());
