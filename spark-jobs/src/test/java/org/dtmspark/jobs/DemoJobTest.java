@@ -104,6 +104,8 @@ class DemoJobTest {
     ShardImageDataset test = ShardImageDataset.open(conf, data, "test");
     ImageDataset idxTrain = Datasets.open("demo:train?limit=64");
     ImageDataset idxTest = Datasets.open("demo:test?limit=32");
+    assertThat(train.size()).isEqualTo(64);
+    assertThat(test.size()).isEqualTo(32);
     for (int i = 0; i < train.size(); i++) {
       int index = (int) train.imageId(i);
       assertThat(manifest.synsets().get(train.label(i)))

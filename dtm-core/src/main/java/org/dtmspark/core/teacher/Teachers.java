@@ -76,6 +76,10 @@ public final class Teachers {
       DataType computeType)
       throws IOException {
     ClipVisionTeacher.requireComputeType(computeType);
+    if (!"teacher".equals(normalization) && !"imagenet".equals(normalization)) {
+      throw new IllegalArgumentException(
+          "Teacher normalization must be teacher or imagenet, cannot be: " + normalization);
+    }
     if (!Files.exists(path)) {
       throw new NoSuchFileException(path.toString(), null, "teacher not found");
     }

@@ -55,4 +55,12 @@ class TeachersTest {
                 + " computes in the precision it was saved in: its compute type must be float32,"
                 + " cannot be: float16");
   }
+
+  @Test
+  void anUnknownNormalizationIsNamed() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Teachers.open(CLIP, "clip-ish", true, 32, 8))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Teacher normalization must be teacher or imagenet, cannot be: clip-ish");
+  }
 }

@@ -164,6 +164,7 @@ class TargetsJobTest {
     float[] out = new float[16 * 20];
     try (ShardTargetStore store = ShardTargetStore.open(conf, cache, data)) {
       assertThat(store.viewsPerImage()).isEqualTo(2);
+      assertThat(data.size()).isEqualTo(8);
       for (int i = 0; i < data.size(); i++) {
         long id = data.imageId(i);
         assertThat(store.has(i)).as("has %d", i).isEqualTo(id != CORRUPT);
@@ -308,6 +309,7 @@ class TargetsJobTest {
         TeacherCache.get(TeacherSpec.onCpu(CLIP.toString(), "teacher", true, 32, 8), conf);
     Map<String, TargetRow> rows = rows(outPath("full"));
     assertThat(rows).hasSize(7);
+    assertThat(data.size()).isEqualTo(8);
     for (int i = 0; i < data.size(); i++) {
       TargetRow row = rows.get(data.imageId(i) + "/" + TargetCacheSchema.FULL_VIEW);
       if (data.imageId(i) == CORRUPT) {
