@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.dtmspark.core.io.AtomicFiles;
 import org.dtmspark.jobs.pretrain.RanksBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -86,9 +87,11 @@ final class BenchRanksCommand implements Callable<Integer> {
         RanksBenchmark.run(
             model, imageSize, batch, steps, warmup, ranks, wire, work.toAbsolutePath());
     spec.commandLine().getOut().printf("%s", RanksBenchmark.table(rows));
-    new ObjectMapper()
-        .enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValue(work.resolve("bench-ranks.json").toFile(), RanksBenchmark.json(rows));
+    byte[] json =
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValueAsBytes(RanksBenchmark.json(rows));
+    AtomicFiles.writeAtomically(work.resolve("bench-ranks.json"), out -> out.write(json));
     return 0;
   }
 }
