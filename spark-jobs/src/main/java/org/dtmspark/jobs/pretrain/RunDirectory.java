@@ -128,9 +128,13 @@ public final class RunDirectory {
         throw new IOException("Cannot rename " + staging + " to " + target);
       }
       // The metadata goes last: on stores where the rename copies file by file, a checkpoint
-      // counts only once everything it names is there.
-      fs.copyFromLocalFile(
-          false, true, new Path(heldBack.toUri()), new Path(target, CheckpointIO.META_FILE));
+      // counts only once everything it names is there. It goes in under a hidden name and is
+      // renamed, so that a writer killed mid-copy never leaves a partial checkpoint.json.
+      Path metaStaging = new Path(target, "." + CheckpointIO.META_FILE + ".tmp");
+      fs.copyFromLocalFile(false, true, new Path(heldBack.toUri()), metaStaging);
+      if (!fs.rename(metaStaging, new Path(target, CheckpointIO.META_FILE))) {
+        throw new IOException("Cannot rename " + metaStaging + " in " + target);
+      }
       return fs.makeQualified(target);
     } finally {
       if (fs.exists(staging)) {
