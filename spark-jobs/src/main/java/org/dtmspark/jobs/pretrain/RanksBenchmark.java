@@ -12,8 +12,8 @@ import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.teacher.ClipVisionConfig;
+import org.dtmspark.core.teacher.RandomClipCheckpoint;
 import org.dtmspark.jobs.SparkSessions;
-import org.dtmspark.jobs.targets.RandomClipCheckpoint;
 
 /**
  * Step time of data-parallel pretraining with 1 rank against N ranks at the same per-rank batch,

@@ -12,6 +12,7 @@ import org.dtmspark.core.config.AugmentSettings;
 import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.config.PretrainSettings;
 import org.dtmspark.core.teacher.ClipVisionConfig;
+import org.dtmspark.core.teacher.RandomClipCheckpoint;
 import org.dtmspark.data.cache.TargetRow;
 import org.dtmspark.data.idx.IdxClassNames;
 import org.dtmspark.data.idx.IdxFile;

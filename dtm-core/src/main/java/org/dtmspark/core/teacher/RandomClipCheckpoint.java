@@ -1,4 +1,4 @@
-package org.dtmspark.jobs.targets;
+package org.dtmspark.core.teacher;
 
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,8 +14,6 @@ import java.util.SplittableRandom;
 import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.io.SafeTensors;
 import org.dtmspark.core.io.TensorData;
-import org.dtmspark.core.teacher.ClipVisionConfig;
-import org.dtmspark.core.teacher.ClipVisionTeacher;
 
 /**
  * Writes a Hugging Face CLIP vision checkpoint directory with random weights ({@code config.json},

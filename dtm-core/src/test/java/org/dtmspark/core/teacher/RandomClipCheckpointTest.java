@@ -1,4 +1,4 @@
-package org.dtmspark.jobs.targets;
+package org.dtmspark.core.teacher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.dtmspark.core.data.ImageNormalization;
-import org.dtmspark.core.teacher.ClipVisionConfig;
-import org.dtmspark.core.teacher.ClipVisionTeacher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
