@@ -349,6 +349,7 @@ public final class DeviceCheck {
 
     Device device = plan.device();
     String prefix = plan.gpu() ? "gpu" : "cpu";
+    float[] deviceFp32 = reference; // the device's float32 tokens, once computed
     for (DataType type : List.of(DataType.FLOAT32, DataType.FLOAT16)) {
       String label = type == DataType.FLOAT32 ? "fp32" : "fp16";
       String key = prefix + "_" + label;
@@ -363,6 +364,11 @@ public final class DeviceCheck {
         row.put("tokens_npy", file);
         row.put("max_abs_diff_vs_cpu_fp32", maxAbsDiff(t, reference));
         row.put("mean_abs_diff_vs_cpu_fp32", meanAbsDiff(t, reference));
+        if (type == DataType.FLOAT32) {
+          deviceFp32 = t;
+        } else {
+          row.put("max_abs_diff_vs_fp32_same_device", maxAbsDiff(t, deviceFp32));
+        }
       }
       if (plan.gpu()) {
         row.putAll(timeTeacher(plan, checkpoint, device, type));
