@@ -94,7 +94,7 @@ import torch
 site = os.path.dirname(os.path.dirname(torch.__file__))
 print(json.dumps({"version": torch.__version__, "cuda": torch.version.cuda,
   "cuda_available": torch.cuda.is_available(),
-  "nvidia_lib_dirs": sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")) + glob.glob(os.path.join(site, "nvidia", "cu*", "lib")))}))
+  "nvidia_lib_dirs": sorted(set(glob.glob(os.path.join(site, "nvidia", "*", "lib"))))}))
 ' 2>/dev/null || true)"
 have_torch=0
 [ -n "$torch_info" ] && have_torch=1

@@ -116,8 +116,8 @@ def clip(args):
         return m.visual_projection(m.vision_model.post_layernorm(hidden))[:, 1:, :]
 
     out = {"status": "ok", "device": device, "transformers": transformers.__version__,
-           "torch": torch.__version__, "attn_implementation": getattr(config, "_attn_implementation", None),
-           "runs": {}}
+           "torch": torch.__version__,
+           "attn_implementation": getattr(model.config, "_attn_implementation", None), "runs": {}}
     for label, dtype in (("fp32", torch.float32), ("fp16", torch.float16)):
         row = {}
         if device == "cpu" and dtype == torch.float16:
@@ -187,7 +187,9 @@ def train_beit(torch, Beit, st, device, batch, n, num_masked, precision, args):
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.mem_get_info()
+    # global_pool="token" keeps the final LayerNorm on every token, as our student has it
     model = Beit(img_size=st["image_size"], patch_size=st["patch_size"], num_classes=0,
+                 global_pool="token",
                  embed_dim=st["embed_dim"], depth=st["depth"], num_heads=st["num_heads"],
                  mlp_ratio=st["mlp_dim"] / st["embed_dim"], use_abs_pos_emb=False,
                  use_rel_pos_bias=st["rel_pos_bias"],

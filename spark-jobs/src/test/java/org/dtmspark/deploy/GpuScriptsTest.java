@@ -501,4 +501,106 @@ class GpuScriptsTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo("/site/torch/lib|2.11.0|cu130|/site/djl");
   }
+
+  // ---- the bundle's scripts without the bundle -----------------------------------------------
+
+  @Test
+  void makeBundleChecksTheDjlSourceBeforeBuildingAnything() throws Exception {
+    Path makeBundle = HOME.resolve("deploy/gpu/make-bundle.sh");
+    Scripts.Result none = Scripts.script(dir, Map.of(), makeBundle);
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err())
+        .contains("--djl-source is required")
+        .contains("git clone --depth 1 --branch v0.36.0");
+    Scripts.Result other =
+        Scripts.script(dir, Map.of(), makeBundle, "--djl-source", djlSource("0.35.0").toString());
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("is DJL '0.35.0', this project uses DJL 0.36.0");
+  }
+
+  @Test
+  void deviceCheckOutsideTheBundleSaysWhereToRunIt() throws Exception {
+    Scripts.Result r =
+        Scripts.script(
+            dir,
+            Map.of(),
+            HOME.resolve("deploy/gpu/device-check.sh"),
+            "--work",
+            dir.resolve("w").toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("run this from the bundle that make-bundle.sh makes");
+    Scripts.Result bad =
+        Scripts.script(dir, Map.of(), HOME.resolve("deploy/gpu/device-check.sh"), "--batch", "0");
+    assertThat(bad.err()).contains("--batch must be a positive integer, cannot be: '0'");
+  }
+
+  @Test
+  void torchReferenceMergesOneJsonThatNamesWhatWasNotMeasured() throws Exception {
+    Path python = Scripts.onPath("python3").orElse(null);
+    assumeThat(python).as("python3 on PATH").isNotNull();
+    Path script = HOME.resolve("deploy/gpu/torch_reference.py");
+    // What DeviceCheck writes on a CPU (its shape; the figures are made up for the merge).
+    Path java =
+        Files.writeString(
+            dir.resolve("java.json"),
+            "{\"format\": \"dtm-device-check/1\", \"engine\": {\"device\": \"cpu()\"},"
+                + " \"teacher\": {\"runs\": {\"cpu_fp32\": {\"images_per_s\": 2.0},"
+                + " \"cpu_fp16\": {\"max_abs_diff_vs_fp32_same_device\": 0.001},"
+                + " \"gpu_fp32\": {\"status\": \"skipped: no CUDA device\"}}},"
+                + " \"train\": [{\"precision\": \"fp32\", \"status\": \"ok\","
+                + " \"images_per_s\": 3.0}, {\"precision\": \"fp16\","
+                + " \"status\": \"not available in this build\"}]}");
+    Path beit =
+        Files.writeString(
+            dir.resolve("beit.json"),
+            "{\"status\": \"ok\", \"runs\": [{\"precision\": \"fp16\", \"status\": \"ok\","
+                + " \"images_per_s\": 4.0}]}");
+    Path env = Files.writeString(dir.resolve("env.json"), "{\"device\": \"cpu\"}");
+    Path out = dir.resolve("out.json");
+    Scripts.Result r =
+        Scripts.run(
+            dir,
+            Map.of(),
+            List.of(
+                python.toString(),
+                script.toString(),
+                "merge",
+                "--java",
+                java.toString(),
+                "--clip",
+                dir.resolve("never-written.json").toString(),
+                "--beit",
+                beit.toString(),
+                "--env",
+                env.toString(),
+                "--out",
+                out.toString()));
+    assertThat(r.code()).as(r.err()).isZero();
+    com.fasterxml.jackson.databind.JsonNode h =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toFile()).get("headline");
+    assertThat(h.get("ours_train_fp32_over_timm_beit_autocast").asDouble()).isEqualTo(0.75);
+    assertThat(h.get("teacher_fp16_vs_fp32_max_abs_diff").asDouble()).isEqualTo(0.001);
+    assertThat(h.get("teacher_fp16_vs_fp32_device").asText()).isEqualTo("cpu");
+    com.fasterxml.jackson.databind.JsonNode missing = h.get("not_measured");
+    assertThat(missing.get("teacher_gpu_fp32").asText()).isEqualTo("skipped: no CUDA device");
+    assertThat(missing.get("ours_train_fp16").asText()).isEqualTo("not available in this build");
+    assertThat(missing.get("hf_clip").asText()).startsWith("missing: ").endsWith("was not written");
+
+    Scripts.Result wrong =
+        Scripts.run(
+            dir,
+            Map.of(),
+            List.of(
+                python.toString(),
+                script.toString(),
+                "clip",
+                "--java",
+                env.toString(),
+                "--work",
+                dir.toString(),
+                "--out",
+                dir.resolve("clip.json").toString()));
+    assertThat(wrong.code()).isNotZero();
+    assertThat(wrong.err()).contains("format must be dtm-device-check/1");
+  }
 }
