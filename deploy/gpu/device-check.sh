@@ -4,8 +4,10 @@
 #
 #   device-check.sh [--out FILE] [--work DIR] [--libtorch DIR] [--device auto|gpu|cpu]
 #                   [--model base|small|tiny] [--batch N] [--steps N] [--reps N] [--warmup N]
+#                   [--deadline SECONDS]
 #
-# In one command, each stage under its own time limit (the whole well inside 10 minutes):
+# In one command that ends within --deadline seconds (default 570, inside a 10-minute slot), each
+# stage under its own limit, cut so that the later stages keep time of their own:
 #   1. what the machine is: nvidia-smi, the Python torch (version, CUDA), the CPUs;
 #   2. DJL's JNI built against the PyTorch installed there (build-djl-jni.sh --python python3),
 #      unless --libtorch DIR names a libtorch folder that DJL can load as it is (one holding a
@@ -41,13 +43,15 @@ batch="64"
 steps="10"
 reps="10"
 warmup="3"
+deadline="570"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
       awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"
       exit 0
       ;;
-    --out | --work | --libtorch | --device | --model | --batch | --steps | --reps | --warmup)
+    --out | --work | --libtorch | --device | --model | --batch | --steps | --reps | --warmup | \
+      --deadline)
       [ $# -ge 2 ] || fail "$1 needs a value"
       case "$1" in
         --out) out="$2" ;;
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
         --steps) steps="$2" ;;
         --reps) reps="$2" ;;
         --warmup) warmup="$2" ;;
+        --deadline) deadline="$2" ;;
       esac
       shift 2
       ;;
@@ -66,7 +71,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$device" in auto | gpu | cpu) ;; *) fail "--device must be auto, gpu or cpu, cannot be: '$device'" ;; esac
-for pair in "--batch:$batch" "--steps:$steps" "--reps:$reps"; do
+for pair in "--batch:$batch" "--steps:$steps" "--reps:$reps" "--deadline:$deadline"; do
   [[ "${pair#*:}" =~ ^[1-9][0-9]*$ ]] || fail "${pair%%:*} must be a positive integer, cannot be: '${pair#*:}'"
 done
 [[ "$warmup" =~ ^[0-9]+$ ]] || fail "--warmup must be an integer of at least 0, cannot be: '$warmup'"
@@ -82,13 +87,21 @@ python="$(command -v python3 || true)"
 
 started=$(date +%s)
 log() { echo "$prog: [$(($(date +%s) - started)) s] $*" >&2; }
+# Seconds a stage may take: at most CAP, and no more than leaves RESERVE seconds of the deadline
+# to the stages after it (at least 10).
+budget() {
+  local left=$((deadline - ($(date +%s) - started) - $2))
+  [ "$left" -lt "$1" ] || left="$1"
+  [ "$left" -ge 10 ] || left=10
+  echo "$left"
+}
 
 # ---- 1. the machine --------------------------------------------------------------------------
 gpu_name=""
 if command -v nvidia-smi >/dev/null 2>&1; then
   gpu_name="$(nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader 2>/dev/null | head -n 1 || true)"
 fi
-torch_info="$(timeout 120 "$python" -c '
+torch_info="$(timeout 60 "$python" -c '
 import json, os, glob
 import torch
 site = os.path.dirname(os.path.dirname(torch.__file__))
@@ -120,7 +133,7 @@ if [ -n "$libtorch" ]; then
 elif [ "$have_torch" = 1 ]; then
   log "building DJL's JNI against the Python torch (build-djl-jni.sh)"
   t0=$(date +%s)
-  if timeout 300 bash "$here/build-djl-jni.sh" --djl-source "$here/djl-src" --python "$python" \
+  if timeout "$(budget 300 200)" bash "$here/build-djl-jni.sh" --djl-source "$here/djl-src" --python "$python" \
     --cache "$work/djl-cache" --java-home "$here/runtime" --build-dir "$work/jni-build" \
     --jni-header "$here/djl-src/jni-include/ai_djl_pytorch_jni_PyTorchLibrary.h" \
     >"$work/jni.env" 2>"$work/jni.log"; then
@@ -157,7 +170,7 @@ env_json="$work/environment.json"
 if [[ "$jni_status" == built || "$jni_status" == "not built:"* ]]; then
   log "running the Java check (DeviceCheck --device $device --model $model --batch $batch)"
   t0=$(date +%s)
-  if timeout 360 "$java" -Xmx12g -XX:+UseParallelGC \
+  if timeout "$(budget 300 120)" "$java" -Xmx12g -XX:+UseParallelGC \
     -Dai.djl.offline=true -Dai.djl.default_engine=PyTorch -Djna.library.path="$work/jna" \
     -cp "$here/lib/*" org.dtmspark.core.check.DeviceCheck --work "$work" --out "$work/java.json" \
     --device "$device" --model "$model" --batch "$batch" --steps "$steps" --reps "$reps" \
@@ -172,11 +185,11 @@ fi
 # ---- 4. the PyTorch references ---------------------------------------------------------------
 if [ "$java_status" = ok ]; then
   log "Hugging Face CLIP"
-  timeout 150 "$python" "$here/torch_reference.py" clip --java "$work/java.json" --work "$work" \
+  timeout "$(budget 120 60)" "$python" "$here/torch_reference.py" clip --java "$work/java.json" --work "$work" \
     --out "$work/hf-clip.json" --reps "$reps" --warmup "$warmup" >"$work/hf-clip.log" 2>&1 ||
     log "HF CLIP failed: $(tail -n 5 "$work/hf-clip.log")"
   log "timm BEiT"
-  timeout 150 "$python" "$here/torch_reference.py" beit --java "$work/java.json" \
+  timeout "$(budget 120 5)" "$python" "$here/torch_reference.py" beit --java "$work/java.json" \
     --out "$work/timm-beit.json" --steps "$steps" --warmup "$warmup" >"$work/timm-beit.log" 2>&1 ||
     log "timm BEiT failed: $(tail -n 5 "$work/timm-beit.log")"
 fi
