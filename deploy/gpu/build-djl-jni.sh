@@ -200,10 +200,22 @@ fi
 oldest="$(printf '%s\n%s\n' "$min_torch" "$version" | sort -V | head -n 1)"
 [ "$oldest" = "$min_torch" ] ||
   fail "the libtorch at '$libtorch' is $version: DJL $expected_djl's JNI needs libtorch $min_torch or newer (for 2.7.1 use DJL's published JNI)"
-# The C++ standard the headers demand (PyTorch raises it over time; DJL's CMakeLists asks for 17).
+# The C++ standard the headers accept (PyTorch raises it over time; DJL's CMakeLists asks for 17):
+# torch/torch.h compiled for syntax only, as C++17, else as C++20. When neither compiles (no
+# compiler, broken headers) it stays 17 and the build shows why.
 cxx_standard=17
-if grep -rqs 'We need C++20' "$libtorch/include/c10/macros" "$libtorch/include/c10/util"; then
-  cxx_standard=20
+cxx="$(command -v c++ || command -v g++ || true)"
+if [ -n "$cxx" ]; then
+  probe="$(mktemp -d "${TMPDIR:-/tmp}/cxx-probe.XXXXXX")"
+  printf '#include <torch/torch.h>\nint main() { return 0; }\n' >"$probe/probe.cc"
+  for std in 17 20; do
+    if "$cxx" -std=c++$std -fsyntax-only -I"$libtorch/include" \
+      -I"$libtorch/include/torch/csrc/api/include" "$probe/probe.cc" >"$probe/log" 2>&1; then
+      cxx_standard=$std
+      break
+    fi
+  done
+  rm -rf "$probe"
 fi
 
 jni_dir="$cache/pytorch/$version-$flavor-linux-x86_64"

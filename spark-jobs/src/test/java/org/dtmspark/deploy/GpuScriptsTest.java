@@ -245,12 +245,10 @@ class GpuScriptsTest {
             "from typing import Optional\n__version__ = '2.11.0+cu130'\n"
                 + "cuda: Optional[str] = '13.0'\n",
             true);
-    Path macros = torch.resolve("include/c10/macros/Macros.h");
-    Files.createDirectories(macros.getParent());
+    // headers that, like newer PyTorch's, refuse a C++ standard older than 20
     Files.writeString(
-        macros,
-        "#error \"You're trying to build PyTorch with a too old version"
-            + " of C++. We need C++20 or later.\"\n");
+        torch.resolve("include/torch/torch.h"),
+        "#if __cplusplus < 202002L\n#error \"You need C++20 to compile PyTorch\"\n#endif\n");
     Path python =
         Scripts.executable(
             dir.resolve("bin/python3"), "[ \"$1\" = -c ] || exit 9\necho '" + torch + "'\n");
