@@ -28,6 +28,7 @@ import org.dtmspark.core.io.AtomicFiles;
 import org.dtmspark.core.io.Npy;
 import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.DtmLossConfig;
+import org.dtmspark.core.morph.MorphSchedule;
 import org.dtmspark.core.morph.MorphScheduleSampler;
 import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.nn.VisionTransformer;
@@ -469,6 +470,7 @@ public final class DeviceCheck {
     long before = memory.get();
     long peak = before;
     List<Double> seconds = new ArrayList<>();
+    List<Double> tokenWiseSeconds = new ArrayList<>();
     List<Double> losses = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager(plan.device())) {
       VisionTransformer student = VisionTransformer.initialize(config, manager, plan.seed());
@@ -481,20 +483,14 @@ public final class DeviceCheck {
         DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
         for (int i = 0; i < plan.warmup() + plan.steps(); i++) {
           float[] mask = masks.sampleBatch(b, Seeds.rng(plan.seed(), "check-mask", i));
-          try (NDScope scope = new NDScope();
-              NDManager m = manager.newSubManager()) {
-            scope.suppressNotUsedWarning();
-            NDArray mk = Tensors.fromHost(m, mask, new Shape(b, n)); // [B, N]
-            long start = System.nanoTime();
-            DtmStep.Stats stats =
-                step.run(
-                    px, mk, tg, sampler.sample(Seeds.rng(plan.seed(), "check-morph", i)), 1e-4);
-            probe.reshape(-1).getFloat(0); // waits for the optimizer's update
-            double took = (System.nanoTime() - start) / 1e9;
-            losses.add(stats.loss());
-            if (i >= plan.warmup()) {
-              seconds.add(took);
-            }
+          MorphSchedule schedule = sampler.sample(Seeds.rng(plan.seed(), "check-morph", i));
+          // DTM and token-wise steps interleaved, so that drift hits both alike
+          double[] dtm = timedStep(step, manager, px, mask, tg, schedule, probe);
+          double[] tokenWise = timedStep(step, manager, px, mask, tg, TOKEN_WISE, probe);
+          losses.add(dtm[1]);
+          if (i >= plan.warmup()) {
+            seconds.add(dtm[0]);
+            tokenWiseSeconds.add(tokenWise[0]);
           }
           peak = Math.max(peak, memory.get());
         }
@@ -512,6 +508,10 @@ public final class DeviceCheck {
     row.put("loss_first", losses.get(0));
     row.put("loss_last", losses.get(losses.size() - 1));
     row.put("step_samples_s", seconds);
+    double tokenWise = median(tokenWiseSeconds);
+    row.put("token_wise_step_s_median", tokenWise);
+    row.put("token_wise_images_per_s", b / tokenWise);
+    row.put("dtm_overhead", median / tokenWise - 1);
     if (before >= 0) {
       row.put("gpu_memory_in_use_before_mib", before / (1024.0 * 1024));
       row.put("gpu_memory_in_use_peak_mib", peak / (1024.0 * 1024));
@@ -520,6 +520,35 @@ public final class DeviceCheck {
       row.put("gpu_memory_measure", plan.gpu() ? "unavailable: DJL found no cudart" : "n/a (CPU)");
     }
     return row;
+  }
+
+  /** The token-wise baseline: two levels that merge nothing. */
+  private static final MorphSchedule TOKEN_WISE = MorphSchedule.tokenWise(2);
+
+  /**
+   * One optimizer step, timed until its update is done.
+   *
+   * @param mask {@code [B, N]} on the host, 1 = masked
+   * @return the seconds and the loss
+   */
+  private static double[] timedStep(
+      DtmStep step,
+      NDManager manager,
+      NDArray pixels,
+      float[] mask,
+      NDArray targets,
+      MorphSchedule schedule,
+      NDArray probe) {
+    Shape maskShape = new Shape(pixels.getShape().get(0), mask.length / pixels.getShape().get(0));
+    try (NDScope scope = new NDScope();
+        NDManager m = manager.newSubManager()) {
+      scope.suppressNotUsedWarning();
+      NDArray mk = Tensors.fromHost(m, mask, maskShape); // [B, N] on the device
+      long start = System.nanoTime();
+      DtmStep.Stats stats = step.run(pixels, mk, targets, schedule, 1e-4);
+      probe.reshape(-1).getFloat(0); // waits for the optimizer's update
+      return new double[] {(System.nanoTime() - start) / 1e9, stats.loss()};
+    }
   }
 
   /** Device memory in use in bytes, or -1 where it cannot be read (the CPU, no cudart). */

@@ -61,6 +61,7 @@ class DeviceCheckTest {
     assertThat(fp32.get("status")).isEqualTo("ok");
     assertThat((double) fp32.get("images_per_s")).isPositive();
     assertThat((List<Double>) fp32.get("step_samples_s")).hasSize(2);
+    assertThat((double) fp32.get("token_wise_images_per_s")).isPositive();
     assertThat((double) fp32.get("loss_first")).isFinite().isPositive();
     assertThat(train.get(1).get("status").toString()).startsWith("not available in this build");
     assertThat(((Map<String, Object>) r.get("student")).get("token_head_dim")).isEqualTo(512);
