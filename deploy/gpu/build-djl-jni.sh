@@ -18,7 +18,7 @@
 #                      pytorch.org; not a runtime-only copy such as DJL's cache)
 #   --python PYTHON    a Python whose torch package to build against (torch.utils.cmake_prefix_path)
 #   --cache DIR        DJL's engine cache, where the JNI goes (default $ENGINE_CACHE_DIR, else
-#                      ~/.djl.ai)
+#                      $DJL_CACHE_DIR, else ~/.djl.ai: where DJL itself looks)
 #   --java-home DIR    a Java home with include/jni.h (default $JAVA_HOME, else the java on PATH)
 #   --jni-header FILE  ai_djl_pytorch_jni_PyTorchLibrary.h made beforehand (make-bundle.sh does) for
 #                      a Java runtime without javac; default: javac -h on DJL's PyTorchLibrary.java
@@ -59,7 +59,7 @@ fail() {
 djl_source=""
 libtorch=""
 python=""
-cache="${ENGINE_CACHE_DIR:-$HOME/.djl.ai}"
+cache="${ENGINE_CACHE_DIR:-${DJL_CACHE_DIR:-$HOME/.djl.ai}}"
 java_home="${JAVA_HOME:-}"
 jni_header=""
 flavor=""
