@@ -18,7 +18,7 @@ public record PretrainSettings(
     String precision,
     DistributedSettings distributed) {
   /** Values of {@code precision}: {@code auto} is fp16 on a GPU, fp32 on a CPU. */
-  public static final List<String> PRECISIONS = List.of("auto", "fp32", "fp16", "bf16");
+  public static final List<String> PRECISIONS = List.of("auto", "fp32", "fp16");
 
   /** The precision of a rank training on {@code device}, {@code auto} resolved. */
   public Precision precisionOn(Device device) {

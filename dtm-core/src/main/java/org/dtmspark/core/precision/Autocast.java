@@ -54,7 +54,7 @@ public final class Autocast implements AutoCloseable {
    */
   public static Autocast open(Device device, Precision precision) {
     if (!precision.mixed()) {
-      throw new IllegalArgumentException("Autocast needs fp16 or bf16, not " + precision);
+      throw new IllegalArgumentException("Autocast needs fp16, not " + precision);
     }
     int type;
     if (device.isGpu()) {
@@ -99,7 +99,7 @@ public final class Autocast implements AutoCloseable {
     String arch = System.getProperty("os.arch");
     if (!"Linux".equals(os) || !"amd64".equals(arch)) {
       throw new IllegalStateException(
-          "Mixed precision (fp16, bf16) needs the autocast shim, built for Linux x86-64 only;"
+          "Mixed precision (fp16) needs the autocast shim, built for Linux x86-64 only;"
               + " this JVM runs on "
               + os
               + " "
@@ -110,7 +110,7 @@ public final class Autocast implements AutoCloseable {
     try (InputStream in = Autocast.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
-            "Mixed precision (fp16, bf16) needs the autocast shim "
+            "Mixed precision (fp16) needs the autocast shim "
                 + RESOURCE
                 + ", which this build lacks: Maven compiles it from"
                 + " dtm-core/src/main/native/dtm_autocast.c when a C compiler is installed"

@@ -44,7 +44,7 @@ public final class LossScaler {
 
   /**
    * @param enabled false: the scale stays 1 and a non-finite gradient is not a skip but the
-   *     caller's error (fp32, bf16)
+   *     caller's error (fp32)
    * @param initialScale the starting scale, above 0
    * @param growthInterval finite steps in a row before the scale doubles, at least 1
    */

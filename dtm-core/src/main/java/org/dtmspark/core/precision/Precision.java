@@ -5,16 +5,18 @@ import ai.djl.ndarray.types.DataType;
 import java.util.Locale;
 
 /**
- * The arithmetic of a training step's forward and backward: {@code fp32} everywhere, or mixed
- * precision where libtorch's autocast runs matrix products and convolutions in {@code fp16} (with a
- * dynamic loss scale, {@link LossScaler}) or {@code bf16} (no loss scale: its exponent range is
- * fp32's), and everything autocast keeps in fp32 in fp32. Master weights, gradients and optimizer
- * state are fp32 in every mode.
+ * The arithmetic of a training step's forward and backward: {@code fp32} everywhere, or {@code
+ * fp16} mixed precision, where libtorch's autocast runs matrix products and convolutions in fp16
+ * with a dynamic loss scale ({@link LossScaler}) and everything autocast keeps in fp32 in fp32.
+ * Master weights, gradients and optimizer state are fp32 in every mode.
+ *
+ * <p>No {@code bf16}: libtorch computes in it, but DJL 0.36's PyTorch engine does not know the type
+ * (a bf16 tensor reports {@code unknown} and cannot be read or converted through DJL), so a run
+ * could not check or log what it computes.
  */
 public enum Precision {
   FP32(null, 0),
-  FP16(DataType.FLOAT16, 5),
-  BF16(DataType.BFLOAT16, 15);
+  FP16(DataType.FLOAT16, 5);
 
   /** The configuration value that picks fp16 on a GPU and fp32 on a CPU. */
   public static final String AUTO = "auto";
@@ -28,7 +30,7 @@ public enum Precision {
   }
 
   /**
-   * Parses a configuration value: {@code auto}, {@code fp32}, {@code fp16} or {@code bf16}.
+   * Parses a configuration value: {@code auto}, {@code fp32} or {@code fp16}.
    *
    * @param key the configuration key, for the message
    * @param device the device the run trains on, which resolves {@code auto}
@@ -45,20 +47,20 @@ public enum Precision {
       }
     }
     throw new IllegalArgumentException(
-        key + " must be one of auto, fp32, fp16, bf16, cannot be: " + value);
+        key + " must be one of auto, fp32, fp16, cannot be: " + value);
   }
 
-  /** The configuration value of this mode: {@code fp32}, {@code fp16} or {@code bf16}. */
+  /** The configuration value of this mode: {@code fp32} or {@code fp16}. */
   public String configName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** True for fp16 and bf16: the forward runs under autocast. */
+  /** True for fp16: the forward runs under autocast. */
   public boolean mixed() {
     return computeType != null;
   }
 
-  /** True for fp16 only: gradients need a dynamic loss scale to stay above fp16's underflow. */
+  /** True for fp16: gradients need a dynamic loss scale to stay above fp16's underflow. */
   public boolean needsLossScale() {
     return this == FP16;
   }

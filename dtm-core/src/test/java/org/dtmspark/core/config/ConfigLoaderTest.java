@@ -118,7 +118,7 @@ class ConfigLoaderTest {
         .hasMessage(
             "pretrain.morph.distance must be one of [cosine, smooth_l1, l1, l2], cannot be: cos");
     assertThatThrownBy(() -> pretrain("pretrain.precision=fp8"))
-        .hasMessage("pretrain.precision must be one of [auto, fp32, fp16, bf16], cannot be: fp8");
+        .hasMessage("pretrain.precision must be one of [auto, fp32, fp16], cannot be: fp8");
     assertThatThrownBy(() -> pretrain("pretrain.train.accum-steps=0"))
         .hasMessage("pretrain.train.accum-steps must be at least 1, cannot be: 0");
     assertThatThrownBy(() -> pretrain("model.size=huge"))
