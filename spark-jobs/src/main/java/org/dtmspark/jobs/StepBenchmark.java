@@ -22,10 +22,15 @@ import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.nn.VitFlops;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.AdamWConfig;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.LossScaler;
+import org.dtmspark.core.precision.Precision;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.VitTeacher;
 import org.dtmspark.core.train.DtmStep;
+import org.dtmspark.core.train.GradientReducer;
+import org.dtmspark.core.train.GradientUpdate;
 import org.dtmspark.core.train.Seeds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,11 +123,19 @@ public final class StepBenchmark {
     List<Double> cachedDtm = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager()) {
       VisionTransformer student = VisionTransformer.initialize(config, manager, 1);
-      student.parameters().requireGradients();
       ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
-      try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager);
+      try (FlatParameters flat = FlatParameters.of(student.parameters());
+          AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat,
+                  adamW,
+                  LossScaler.forPrecision(Precision.FP32),
+                  3.0,
+                  GradientReducer.LOCAL);
           Teacher teacher = onlineTeacher(plan, manager)) {
-        DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
+        DtmStep step =
+            new DtmStep(student, update, new DtmLoss(DtmLossConfig.DEFAULT), 1, Precision.FP32);
         MorphScheduleSampler sampler = MorphScheduleSampler.withDefaults(config.numPatches());
         BlockMaskGenerator masks =
             BlockMaskGenerator.forRatio(config.gridSize(), config.gridSize(), 75.0 / 196);

@@ -64,7 +64,7 @@ public final class DtmStep {
   }
 
   /** The update this step ends with (optimizer, loss scale). */
-  public GradientUpdate update() {
+  public GradientUpdate gradientUpdate() {
     return update;
   }
 
@@ -99,6 +99,17 @@ public final class DtmStep {
    */
   public Stats run(
       NDArray pixels, NDArray mask, NDArray targets, MorphSchedule schedule, double lr) {
+    double loss = accumulate(pixels, mask, targets, schedule);
+    return update(loss, schedule, lr);
+  }
+
+  /**
+   * The forward and backward half of {@link #run}: every micro-batch's forward, loss and backward,
+   * the gradients summing in the flat gradient.
+   *
+   * @return this rank's loss of the step, the mean over its micro-batches
+   */
+  public double accumulate(NDArray pixels, NDArray mask, NDArray targets, MorphSchedule schedule) {
     long batch = pixels.getShape().get(0);
     if (batch % accumSteps != 0) {
       throw new IllegalArgumentException(
@@ -130,7 +141,15 @@ public final class DtmStep {
       }
       lossSum += value.getFloat();
     }
-    GradientUpdate.Result r = update.apply(lossSum / accumSteps, lr, "morphing " + schedule);
+    return lossSum / accumSteps;
+  }
+
+  /**
+   * The update half of {@link #run}: {@link GradientUpdate#apply} on the gradients {@link
+   * #accumulate} summed.
+   */
+  public Stats update(double loss, MorphSchedule schedule, double lr) {
+    GradientUpdate.Result r = update.apply(loss, lr, "morphing " + schedule);
     return new Stats(
         r.loss(), r.gradNorm(), schedule, r.communicationSeconds(), r.skipped(), r.lossScale());
   }
