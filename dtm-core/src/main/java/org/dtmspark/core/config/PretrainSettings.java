@@ -16,6 +16,7 @@ public record PretrainSettings(
     OptimSettings optim,
     TrainSettings train,
     String precision,
+    LossScaleSettings lossScale,
     DistributedSettings distributed) {
   /** Values of {@code precision}: {@code auto} is fp16 on a GPU, fp32 on a CPU. */
   public static final List<String> PRECISIONS = List.of("auto", "fp32", "fp16");
@@ -38,6 +39,7 @@ public record PretrainSettings(
         OptimSettings.from(p.section("optim")),
         TrainSettings.from(p.section("train")),
         p.oneOf("precision", PRECISIONS),
+        LossScaleSettings.from(p.section("loss-scale")),
         DistributedSettings.from(p.section("distributed")));
   }
 }

@@ -273,7 +273,7 @@ public final class Pretrainer {
       var params = student.parameters();
       ParameterGroups groups =
           ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
-      LossScaler scaler = LossScaler.forPrecision(precision);
+      LossScaler scaler = settings.lossScale().scaler(precision);
       try (FlatParameters flat = FlatParameters.of(params);
           AdamW optimizer = new AdamW(settings.optim().adamW(), groups, flat);
           GradientUpdate update =

@@ -33,6 +33,7 @@ class ConfigLoaderTest {
         .isEqualTo(new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
     assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 1, 0, 10, 1000));
     assertThat(p.precision()).isEqualTo("auto");
+    assertThat(p.lossScale()).isEqualTo(new LossScaleSettings(65536, 2000));
     assertThat(p.precisionOn(Device.cpu())).isEqualTo(Precision.FP32);
     assertThat(p.precisionOn(Device.gpu())).isEqualTo(Precision.FP16);
     // Peak lr of the reference code: 1.5e-3 * sqrt(1024 / 2048).
