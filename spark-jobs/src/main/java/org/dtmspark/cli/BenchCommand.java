@@ -2,8 +2,10 @@ package org.dtmspark.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -87,10 +89,58 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "FILE", description = "Also write the results as JSON.")
   Path output;
 
+  @Option(
+      names = "--profile-ops",
+      description =
+          "Instead of timing, count the native operations of one DTM step per model with"
+              + " PyTorch's profiler: in forward and backward, and outside them (the update).")
+  boolean profileOps;
+
+  @Option(
+      names = "--trace-dir",
+      paramLabel = "DIR",
+      defaultValue = "runs/bench/traces",
+      description = "Where --profile-ops writes the profiler traces (default: ${DEFAULT-VALUE}).")
+  Path traceDir;
+
   @Override
   public Integer call() throws Exception {
     List<Map<String, Object>> json = new ArrayList<>();
     var out = spec.commandLine().getOut();
+    if (profileOps) {
+      Files.createDirectories(traceDir);
+      out.println(
+          "| model | batch | native ops per step | in forward + backward | outside (update) |");
+      out.println("| --- | ---: | ---: | ---: | ---: |");
+      List<StepBenchmark.OpCounts> counts = new ArrayList<>();
+      for (String size : models) {
+        VitConfig config = VitConfig.preset(size, imageSize, patchSize).withTokenHeadDim(targetDim);
+        StepBenchmark.OpCounts c = StepBenchmark.profileOps(config, batch, traceDir);
+        counts.add(c);
+        out.printf(
+            "| %s %d/%d | %d | %d | %d | %d |%n",
+            size,
+            imageSize,
+            patchSize,
+            batch,
+            c.total(),
+            c.forwardBackward().ops(),
+            c.update().ops());
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("model", size);
+        row.put("batch", batch);
+        row.put("ops_per_step", c.total());
+        row.put("ops_forward_backward", c.forwardBackward().ops());
+        row.put("ops_outside_forward_backward", c.update().ops());
+        row.put("outside_by_name", c.update().byName());
+        json.add(row);
+      }
+      for (StepBenchmark.OpCounts c : counts) {
+        out.printf("%s outside forward/backward: %s%n", c.config().name(), c.update().top(12));
+      }
+      writeJson(json);
+      return 0;
+    }
     List<String> rows = new ArrayList<>();
     for (String size : models) {
       VitConfig config = VitConfig.preset(size, imageSize, patchSize).withTokenHeadDim(targetDim);
@@ -121,11 +171,15 @@ final class BenchCommand implements Callable<Integer> {
             (Double) r.get("online_over_cached"));
       }
     }
+    writeJson(json);
+    return 0;
+  }
+
+  private void writeJson(List<Map<String, Object>> json) throws java.io.IOException {
     if (output != null) {
       byte[] bytes =
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
       AtomicFiles.writeAtomically(output, o -> o.write(bytes));
     }
-    return 0;
   }
 }

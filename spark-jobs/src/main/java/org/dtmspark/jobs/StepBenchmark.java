@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,10 +23,15 @@ import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.nn.VitFlops;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.AdamWConfig;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.LossScaler;
+import org.dtmspark.core.precision.Precision;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.VitTeacher;
 import org.dtmspark.core.train.DtmStep;
+import org.dtmspark.core.train.GradientReducer;
+import org.dtmspark.core.train.GradientUpdate;
 import org.dtmspark.core.train.Seeds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,11 +124,19 @@ public final class StepBenchmark {
     List<Double> cachedDtm = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager()) {
       VisionTransformer student = VisionTransformer.initialize(config, manager, 1);
-      student.parameters().requireGradients();
       ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
-      try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager);
+      try (FlatParameters flat = FlatParameters.of(student.parameters());
+          AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat,
+                  adamW,
+                  LossScaler.forPrecision(Precision.FP32),
+                  3.0,
+                  GradientReducer.LOCAL);
           Teacher teacher = onlineTeacher(plan, manager)) {
-        DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
+        DtmStep step =
+            new DtmStep(student, update, new DtmLoss(DtmLossConfig.DEFAULT), 1, Precision.FP32);
         MorphScheduleSampler sampler = MorphScheduleSampler.withDefaults(config.numPatches());
         BlockMaskGenerator masks =
             BlockMaskGenerator.forRatio(config.gridSize(), config.gridSize(), 75.0 / 196);
@@ -192,6 +206,84 @@ public final class StepBenchmark {
         tokenWise,
         roofline,
         cachedDtm);
+  }
+
+  /**
+   * Native operations of one DTM step (cached targets, default schedule), counted by PyTorch's
+   * profiler after one unprofiled step.
+   *
+   * @param forwardBackward forward, loss and backward ({@link DtmStep#accumulate})
+   * @param update what follows backward: norm, overflow check, unscale and clipping, AdamW, zeroing
+   *     ({@link DtmStep#update})
+   */
+  public record OpCounts(
+      VitConfig config, int batch, OpProfile.Counts forwardBackward, OpProfile.Counts update) {
+    /** All operations of the step. */
+    public long total() {
+      return forwardBackward.ops() + update.ops();
+    }
+  }
+
+  /** Counts the native operations of a step of {@code config} on {@code batch} images. */
+  public static OpCounts profileOps(VitConfig config, int batch, Path traceDir) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      VisionTransformer student = VisionTransformer.initialize(config, manager, 1);
+      ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
+      try (FlatParameters flat = FlatParameters.of(student.parameters());
+          AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat,
+                  adamW,
+                  LossScaler.forPrecision(Precision.FP32),
+                  3.0,
+                  GradientReducer.LOCAL)) {
+        DtmStep step =
+            new DtmStep(student, update, new DtmLoss(DtmLossConfig.DEFAULT), 1, Precision.FP32);
+        MorphSchedule schedule =
+            MorphScheduleSampler.withDefaults(config.numPatches()).sample(Seeds.rng(0, "morph", 0));
+        BlockMaskGenerator masks =
+            BlockMaskGenerator.forRatio(config.gridSize(), config.gridSize(), 75.0 / 196);
+        SplittableRandom rng = new SplittableRandom(7);
+        int s = config.imageSize();
+        float[] pixels = new float[batch * 3 * s * s];
+        for (int i = 0; i < pixels.length; i++) {
+          pixels[i] = (float) rng.nextDouble();
+        }
+        float[] targets = new float[batch * config.numPatches() * config.tokenHeadDim()];
+        for (int i = 0; i < targets.length; i++) {
+          targets[i] = (float) rng.nextGaussian();
+        }
+        OpProfile.Counts fb = null;
+        OpProfile.Counts up = null;
+        for (int i = 0; i < 2; i++) {
+          float[] mask = masks.sampleBatch(batch, Seeds.rng(0, "mask", i));
+          try (NDScope scope = new NDScope();
+              NDManager m = manager.newSubManager()) {
+            scope.suppressNotUsedWarning();
+            NDArray px = Tensors.fromHost(m, pixels, new Shape(batch, 3, s, s));
+            NDArray mk = Tensors.fromHost(m, mask, new Shape(batch, config.numPatches()));
+            NDArray tg =
+                Tensors.fromHost(
+                    m, targets, new Shape(batch, config.numPatches(), config.tokenHeadDim()));
+            if (i == 0) {
+              step.run(px, mk, tg, schedule, 1e-4);
+            } else {
+              double[] loss = new double[1];
+              fb =
+                  OpProfile.count(
+                      () -> loss[0] = step.accumulate(px, mk, tg, schedule),
+                      traceDir.resolve(config.name() + "-forward-backward.json"));
+              up =
+                  OpProfile.count(
+                      () -> step.update(loss[0], schedule, 1e-4),
+                      traceDir.resolve(config.name() + "-update.json"));
+            }
+          }
+        }
+        return new OpCounts(config, batch, fb, up);
+      }
+    }
   }
 
   /** A frozen random-weight teacher, or null when the plan uses fixed targets. */

@@ -1,6 +1,8 @@
 package org.dtmspark.core.config;
 
+import ai.djl.Device;
 import com.typesafe.config.Config;
+import org.dtmspark.core.precision.Precision;
 
 /** Everything the {@code finetune} job needs, resolved and validated. */
 public record FinetuneSettings(
@@ -11,7 +13,12 @@ public record FinetuneSettings(
     double labelSmoothing,
     AugmentSettings augment,
     OptimSettings optim,
-    TrainSettings train) {
+    TrainSettings train,
+    String precision) {
+  /** The precision of training on {@code device}, {@code auto} resolved. */
+  public Precision precisionOn(Device device) {
+    return Precision.parse("finetune.precision", precision, device);
+  }
 
   public static FinetuneSettings from(Config config) {
     SettingsReader root = new SettingsReader(config, "");
@@ -24,6 +31,7 @@ public record FinetuneSettings(
         f.numberInHalfOpen("label-smoothing", 0, 1),
         AugmentSettings.from(f.section("augment")),
         OptimSettings.from(f.section("optim")),
-        TrainSettings.from(f.section("train")));
+        TrainSettings.from(f.section("train")),
+        f.oneOf("precision", PretrainSettings.PRECISIONS));
   }
 }

@@ -7,12 +7,12 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import java.util.Map;
 import org.dtmspark.core.config.ProbeSettings;
 import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.AdamWConfig;
 import org.dtmspark.core.optim.CosineSchedule;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
 import org.dtmspark.core.train.Seeds;
 import org.slf4j.Logger;
@@ -58,11 +58,11 @@ public final class LinearProbe {
       NDArray yv = manager.create(val.labels());
       params.put("head.weight", manager.zeros(new Shape(classes, d)));
       params.put("head.bias", manager.zeros(new Shape(classes)));
-      params.requireGradients();
       ParameterGroups groups = ParameterGroups.of(params, 1, 1.0);
       double lastLoss = Double.NaN;
-      try (AdamW opt =
-          new AdamW(new AdamWConfig(0.9, 0.999, 1e-8, settings.weightDecay()), groups, manager)) {
+      try (FlatParameters flat = FlatParameters.of(params);
+          AdamW opt =
+              new AdamW(new AdamWConfig(0.9, 0.999, 1e-8, settings.weightDecay()), groups, flat)) {
         long step = 0;
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
           int[] order = Seeds.permutation(n, Seeds.rng(settings.seed(), "probe-order", epoch));
@@ -76,14 +76,14 @@ public final class LinearProbe {
               NDArray y = ys.get(new NDIndex("{}", idx));
               NDArray loss;
               try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                flat.bindViews();
                 loss = crossEntropy(logits(params, x), y, 0.0);
                 gc.backward(loss);
               }
-              Map<String, NDArray> grads = params.gradients();
-              opt.step(params, grads, schedule.at(step));
-              for (NDArray g : grads.values()) {
-                g.subi(g);
+              try (NDArray grad = flat.gradient(manager)) {
+                opt.step(grad, schedule.at(step), 1.0);
               }
+              flat.zeroGradients();
               sum += loss.getFloat();
             }
           }

@@ -2,8 +2,10 @@ package org.dtmspark.core.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.FinetuneSettings;
 import org.dtmspark.core.data.ImageDataset;
@@ -29,8 +32,11 @@ import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.CosineSchedule;
-import org.dtmspark.core.optim.GradientClipping;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.Autocast;
+import org.dtmspark.core.precision.LossScaler;
+import org.dtmspark.core.precision.Precision;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,11 +84,22 @@ public final class Finetuner {
           ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
       double valTop1 = Double.NaN;
       double lastLoss = Double.NaN;
-      try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
+      Precision precision = settings.precisionOn(manager.getDevice());
+      if (precision.mixed()) {
+        Autocast.ensureAvailable();
+      }
+      try (FlatParameters flat = FlatParameters.of(params);
+          AdamW optimizer = new AdamW(settings.optim().adamW(), groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat,
+                  optimizer,
+                  LossScaler.forPrecision(precision),
+                  settings.optim().clipGrad(),
+                  GradientReducer.LOCAL);
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
               new BatchLoader(train, plan, views, null, null, config.imageSize(), 0, endStep, 2)) {
-        params.requireGradients();
         LOG.info(
             "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",
             config.name(),
@@ -98,8 +115,8 @@ public final class Finetuner {
         for (long step = 0; step < endStep; step++) {
           Batch b = loader.next();
           double lr = lrSchedule.at(step);
-          double[] lossAndNorm = trainStep(model, optimizer, b, lr, step);
-          lastLoss = lossAndNorm[0];
+          GradientUpdate.Result result = trainStep(model, update, precision, b, lr, step);
+          lastLoss = result.loss();
           long done = step + 1;
           boolean epochEnd = done % stepsPerEpoch == 0 || done == endStep;
           if (epochEnd) {
@@ -111,7 +128,9 @@ public final class Finetuner {
             record.put("epoch", (double) done / stepsPerEpoch);
             record.put("loss", lastLoss);
             record.put("lr", lr);
-            record.put("grad_norm", lossAndNorm[1]);
+            record.put("grad_norm", result.gradNorm());
+            record.put("loss_scale", result.lossScale());
+            record.put("skipped_steps", update.scaler().skippedSteps());
             if (epochEnd) {
               record.put("val_top1", valTop1);
             }
@@ -122,7 +141,15 @@ public final class Finetuner {
         progress.finish();
         Path last = outDir.resolve("checkpoints").resolve("last");
         ModelCheckpoints.save(
-            last, model, optimizer, endStep, stepsPerEpoch, settings, train.id(), "classifier");
+            last,
+            model,
+            optimizer,
+            update.scaler(),
+            endStep,
+            stepsPerEpoch,
+            settings,
+            train.id(),
+            "classifier");
         metrics.close();
         CurvePlot.renderTrainingCurves(metricsPath, outDir);
         return new FinetuneResult(endStep, lastLoss, valTop1, last, metricsPath);
@@ -181,32 +208,58 @@ public final class Finetuner {
     return name.startsWith("lm_head.") || name.startsWith("head.") || name.startsWith("fc_norm.");
   }
 
-  private double[] trainStep(
-      VisionTransformer model, AdamW optimizer, Batch b, double lr, long step) {
+  /**
+   * One optimizer step: {@code finetune.train.accum-steps} micro-batches (equal slices of the
+   * batch), each forward under autocast in mixed precision with the cross-entropy in fp32, and a
+   * backward of its loss times the loss scale over the number of micro-batches; then the update.
+   */
+  private GradientUpdate.Result trainStep(
+      VisionTransformer model,
+      GradientUpdate update,
+      Precision precision,
+      Batch b,
+      double lr,
+      long step) {
     int s = model.config().imageSize();
+    int accum = settings.train().accumSteps();
+    if (b.size() % accum != 0) {
+      throw new ConfigError(
+          "finetune.train.batch-size ("
+              + b.size()
+              + ") must be a multiple of finetune.train.accum-steps ("
+              + accum
+              + ")");
+    }
     try (NDScope scope = new NDScope();
         NDManager m = model.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray x =
+      NDArray images =
           ImageNormalization.IMAGENET.apply(
               Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
-      NDArray y = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
-      NDArray loss;
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray logits =
-            model.classify(
-                model.forwardFeatures(
-                    x, null, true, Seeds.rng(settings.seed(), "drop-path", step)));
-        loss = LinearProbe.crossEntropy(logits, y, settings.labelSmoothing());
-        gc.backward(loss);
+      NDArray labels = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
+      NDList xs = accum == 1 ? new NDList(images) : images.split(accum);
+      NDList ys = accum == 1 ? new NDList(labels) : labels.split(accum);
+      NDArray float32Zero = m.zeros(new Shape(1), DataType.FLOAT32);
+      SplittableRandom dropRng = Seeds.rng(settings.seed(), "drop-path", step);
+      double lossSum = 0;
+      for (int i = 0; i < accum; i++) {
+        NDArray loss;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          update.parameters().bindViews();
+          NDArray logits;
+          try (Autocast autocast =
+              precision.mixed() ? Autocast.open(m.getDevice(), precision) : null) {
+            logits = model.classify(model.forwardFeatures(xs.get(i), null, true, dropRng));
+          }
+          if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.add(float32Zero); // differentiable promotion to fp32
+          }
+          loss = LinearProbe.crossEntropy(logits, ys.get(i), settings.labelSmoothing());
+          gc.backward(loss.mul(update.lossFactor(accum)));
+        }
+        lossSum += loss.getFloat();
       }
-      Map<String, NDArray> grads = model.parameters().gradients();
-      double norm = GradientClipping.clipByGlobalNorm(grads.values(), settings.optim().clipGrad());
-      optimizer.step(model.parameters(), grads, lr);
-      for (NDArray g : grads.values()) {
-        g.subi(g);
-      }
-      return new double[] {loss.getFloat(), norm};
+      return update.apply(lossSum / accum, lr, "fine-tuning step " + step);
     }
   }
 }

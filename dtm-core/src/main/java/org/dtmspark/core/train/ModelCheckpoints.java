@@ -21,6 +21,7 @@ import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
+import org.dtmspark.core.precision.LossScaler;
 import org.dtmspark.core.teacher.ManagedTeacher;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.VitTeacher;
@@ -68,10 +69,24 @@ public final class ModelCheckpoints {
       }
       adamW.loadState(tensors, file.metadata());
     }
+
+    /**
+     * Continues {@code scaler} from the loss-scale state saved with the optimizer; returns false,
+     * leaving it as it is, when the checkpoint has none (a run saved before loss scaling existed).
+     */
+    public boolean restoreScaler(LossScaler scaler) {
+      Map<String, String> metadata = optimizer.map(SafeTensorsFile::metadata).orElse(Map.of());
+      if (!LossScaler.isIn(metadata)) {
+        return false;
+      }
+      scaler.restore(metadata);
+      return true;
+    }
   }
 
   /**
-   * Writes a checkpoint of {@code model} (and {@code optimizer}, when not null).
+   * Writes a checkpoint of {@code model} (and {@code optimizer}, when not null), without loss-scale
+   * state.
    *
    * @param trainingConfig the resolved settings record of the job, stored for provenance
    */
@@ -79,6 +94,25 @@ public final class ModelCheckpoints {
       Path dir,
       VisionTransformer model,
       AdamW optimizer,
+      long step,
+      long stepsPerEpoch,
+      Object trainingConfig,
+      String dataIdentity,
+      String kind) {
+    save(dir, model, optimizer, null, step, stepsPerEpoch, trainingConfig, dataIdentity, kind);
+  }
+
+  /**
+   * Writes a checkpoint of {@code model} (and {@code optimizer}, when not null); the state of
+   * {@code scaler}, when not null, goes into the optimizer file's metadata ({@code loss_scale.*}).
+   *
+   * @param trainingConfig the resolved settings record of the job, stored for provenance
+   */
+  public static void save(
+      Path dir,
+      VisionTransformer model,
+      AdamW optimizer,
+      LossScaler scaler,
       long step,
       long stepsPerEpoch,
       Object trainingConfig,
@@ -117,7 +151,10 @@ public final class ModelCheckpoints {
       for (Map.Entry<String, NDArray> e : optimizer.stateTensors().entrySet()) {
         opt.put(e.getKey(), TensorData.fromNDArray(e.getValue()));
       }
-      optMeta = optimizer.stateMetadata();
+      optMeta = new LinkedHashMap<>(optimizer.stateMetadata());
+      if (scaler != null) {
+        optMeta.putAll(scaler.toMetadata());
+      }
     }
     try {
       CheckpointIO.save(dir, meta, weights, opt, optMeta);

@@ -28,7 +28,11 @@ import org.dtmspark.core.nn.VisionTransformer;
 import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.CosineSchedule;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.Autocast;
+import org.dtmspark.core.precision.LossScaler;
+import org.dtmspark.core.precision.Precision;
 import org.dtmspark.core.teacher.TargetStore;
 import org.dtmspark.core.teacher.Teacher;
 import org.slf4j.Logger;
@@ -36,8 +40,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * DTM pretraining: masked student, frozen teacher targets for the same unmasked view (from an
- * online teacher or replayed from a target cache), DTM loss, gradients averaged over the ranks of a
- * data-parallel run, global-norm clipping, AdamW with decay exclusion, warmup plus cosine.
+ * online teacher or replayed from a target cache), DTM loss, gradients summed over the
+ * micro-batches of a step and averaged over the ranks of a data-parallel run, global-norm clipping,
+ * AdamW with decay exclusion, warmup plus cosine; fp32 or mixed precision ({@code
+ * pretrain.precision}, fp16 with a dynamic loss scale).
  *
  * <p>A single-JVM run ({@link #run(ImageDataset, Targets, Path, Optional)}) writes under its
  * directory {@code metrics.jsonl}, {@code loss.png}, {@code lr.png}, and checkpoints {@code
@@ -152,18 +158,22 @@ public final class Pretrainer {
   }
 
   /**
-   * The batch plan of {@code replica}: {@code train.batch-size} is the global batch, each rank
-   * takes {@code batch-size / ranks}.
+   * The batch plan of {@code replica}: {@code train.batch-size} is the global batch of an optimizer
+   * step, each rank takes {@code batch-size / ranks} (in {@code train.accum-steps} micro-batches).
    *
-   * @throws ConfigError when the batch size is not a multiple of the number of ranks
+   * @throws ConfigError when the batch size is not a multiple of the number of ranks times the
+   *     accumulation steps
    */
   public BatchPlan plan(ImageDataset data, Targets targets, Replica replica) {
     int batch = settings.train().batchSize();
     int ranks = replica.worldSize();
-    if (batch % ranks != 0) {
+    int accum = settings.train().accumSteps();
+    if (batch % (ranks * accum) != 0) {
       throw new ConfigError(
           "pretrain.train.batch-size must be a multiple of the number of ranks ("
               + ranks
+              + ") times pretrain.train.accum-steps ("
+              + accum
               + "), cannot be: "
               + batch);
     }
@@ -237,6 +247,10 @@ public final class Pretrainer {
     int numMasked = settings.masking().count(config.numPatches());
     TargetStore store = targets instanceof Cached c ? c.store() : null;
     Teacher teacher = targets instanceof Online o ? o.teacher() : null;
+    Precision precision = settings.precisionOn(replica.device());
+    if (precision.mixed()) {
+      Autocast.ensureAvailable();
+    }
 
     try (NDManager manager = NDManager.newBaseManager(replica.device())) {
       ModelCheckpoints.Loaded loaded =
@@ -259,22 +273,30 @@ public final class Pretrainer {
       var params = student.parameters();
       ParameterGroups groups =
           ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
-      try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
+      LossScaler scaler = settings.lossScale().scaler(precision);
+      try (FlatParameters flat = FlatParameters.of(params);
+          AdamW optimizer = new AdamW(settings.optim().adamW(), groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat, optimizer, scaler, settings.optim().clipGrad(), replica.reducer());
           BatchLoader loader =
               new BatchLoader(
                   data, plan, views, masks, store, config.imageSize(), startStep, endStep, 2)) {
         if (loaded != null) {
           loaded.restoreOptimizer(optimizer);
+          if (!loaded.restoreScaler(scaler) && scaler.enabled()) {
+            LOG.info(
+                "Checkpoint {} has no loss scale; starting at {}",
+                resumeFrom.orElseThrow(),
+                scaler.scale());
+          }
         }
-        params.requireGradients();
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        params.asMap().forEach((name, array) -> shapes.put(name, array.getShape()));
-        replica.reducer().prepare(shapes);
-        DtmStep dtmStep =
-            new DtmStep(student, optimizer, loss, settings.optim().clipGrad(), replica.reducer());
+        replica.reducer().prepare(flat.shapes());
+        DtmStep dtmStep = new DtmStep(student, update, loss, train.accumSteps(), precision);
         LOG.info(
             "Pretraining {} ({} parameters) from {} on {} ({} images){}: {} steps of batch {}"
-                + " ({} per epoch), masking {} of {} patches, morphing {}",
+                + " ({} per epoch, {} micro-batches per step), {}, masking {} of {} patches,"
+                + " morphing {}",
             config.name(),
             params.numel(),
             store != null ? "cached targets " + targets.id() : "teacher " + targets.id(),
@@ -286,6 +308,8 @@ public final class Pretrainer {
             endStep - startStep,
             globalBatch,
             stepsPerEpoch,
+            train.accumSteps(),
+            precision.configName(),
             numMasked,
             config.numPatches(),
             settings.morph().enabled() ? "on" : "off (token-wise)");
@@ -322,6 +346,8 @@ public final class Pretrainer {
                 "levels", stats.schedule().levels().stream().map(MorphLevel::toString).toList());
             record.put("step_seconds", stepSeconds);
             record.put("allreduce_seconds", stats.communicationSeconds());
+            record.put("loss_scale", stats.lossScale());
+            record.put("skipped_steps", scaler.skippedSteps());
             record.put(
                 "images_per_second",
                 (done - startStep) * (double) globalBatch / elapsedSeconds(started));
@@ -331,13 +357,12 @@ public final class Pretrainer {
           if (train.checkpointEverySteps() > 0
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
-            saveCheckpoint(output, "step-" + done, student, optimizer, done, stepsPerEpoch, data);
+            saveCheckpoint(output, "step-" + done, student, update, done, stepsPerEpoch, data);
           }
         }
         progress.finish();
         double seconds = elapsedSeconds(started);
-        String last =
-            saveCheckpoint(output, "last", student, optimizer, endStep, stepsPerEpoch, data);
+        String last = saveCheckpoint(output, "last", student, update, endStep, stepsPerEpoch, data);
         double mean = recent.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         long run = endStep - startStep;
         return new Outcome(run, endStep, lastLoss, mean, run * globalBatch / seconds, last);
@@ -353,7 +378,7 @@ public final class Pretrainer {
       RunOutput output,
       String name,
       VisionTransformer student,
-      AdamW optimizer,
+      GradientUpdate update,
       long step,
       long stepsPerEpoch,
       ImageDataset data)
@@ -362,7 +387,15 @@ public final class Pretrainer {
         name,
         dir ->
             ModelCheckpoints.save(
-                dir, student, optimizer, step, stepsPerEpoch, settings, data.id(), "dtm-student"));
+                dir,
+                student,
+                update.optimizer(),
+                update.scaler(),
+                step,
+                stepsPerEpoch,
+                settings,
+                data.id(),
+                "dtm-student"));
   }
 
   private static void checkTargets(Targets targets, VitConfig config) {

@@ -3,6 +3,7 @@ package org.dtmspark.core.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.dtmspark.core.morph.Distance;
 import org.dtmspark.core.nn.VitConfig;
+import org.dtmspark.core.precision.Precision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +31,11 @@ class ConfigLoaderTest {
         .isEqualTo(new MorphSettings(true, 2, 196, 14, true, Distance.COSINE, 2.0, false));
     assertThat(p.optim())
         .isEqualTo(new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
-    assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 0, 10, 1000));
+    assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 1, 0, 10, 1000));
+    assertThat(p.precision()).isEqualTo("auto");
+    assertThat(p.lossScale()).isEqualTo(new LossScaleSettings(65536, 2000));
+    assertThat(p.precisionOn(Device.cpu())).isEqualTo(Precision.FP32);
+    assertThat(p.precisionOn(Device.gpu())).isEqualTo(Precision.FP16);
     // Peak lr of the reference code: 1.5e-3 * sqrt(1024 / 2048).
     assertThat(p.optim().peakLr(1024)).isCloseTo(1.5e-3 * Math.sqrt(0.5), within());
 
@@ -38,7 +44,8 @@ class ConfigLoaderTest {
     assertThat(f.labelSmoothing()).isEqualTo(0.1);
     assertThat(f.optim())
         .isEqualTo(new OptimSettings(5e-4, "linear", 1e-6, 10, 0.9, 0.999, 1e-8, 0.05, 0.6, 0));
-    assertThat(f.train()).isEqualTo(new TrainSettings(100, 1024, 0, 10, 0));
+    assertThat(f.train()).isEqualTo(new TrainSettings(100, 1024, 1, 0, 10, 0));
+    assertThat(f.precision()).isEqualTo("auto");
 
     ProbeSettings probe = ProbeSettings.from(ConfigLoader.load(List.of(), List.of()));
     assertThat(probe).isEqualTo(new ProbeSettings(0, 100, 256, 1e-3, 1e-4));
@@ -111,6 +118,10 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> pretrain("pretrain.morph.distance=cos"))
         .hasMessage(
             "pretrain.morph.distance must be one of [cosine, smooth_l1, l1, l2], cannot be: cos");
+    assertThatThrownBy(() -> pretrain("pretrain.precision=fp8"))
+        .hasMessage("pretrain.precision must be one of [auto, fp32, fp16], cannot be: fp8");
+    assertThatThrownBy(() -> pretrain("pretrain.train.accum-steps=0"))
+        .hasMessage("pretrain.train.accum-steps must be at least 1, cannot be: 0");
     assertThatThrownBy(() -> pretrain("model.size=huge"))
         .hasMessage("model.size must be one of [tiny, small, base, large], cannot be: huge");
     assertThatThrownBy(() -> pretrain("pretrain.train.batch-size=many"))

@@ -83,10 +83,18 @@ class AdamWTest {
     }
   }
 
-  private static void run(AdamW optimizer, Parameters params, NDManager manager, int from, int to) {
+  private static void run(
+      AdamW optimizer,
+      FlatParameters flat,
+      Parameters params,
+      NDManager manager,
+      int from,
+      int to) {
     for (int s = from; s < to; s++) {
       Map<String, NDArray> grads = grads(manager, params, s);
-      optimizer.step(params, grads, LRS[s]);
+      try (NDArray g = flat.flatten(grads, manager)) {
+        optimizer.step(g, LRS[s], 1.0);
+      }
       grads.values().forEach(NDArray::close);
     }
   }
@@ -103,8 +111,9 @@ class AdamWTest {
       assertThat(groups.group(QKV).lrScale()).isEqualTo(0.5);
       assertThat(groups.group(NORM).decay()).isFalse();
 
-      try (AdamW optimizer = new AdamW(CONFIG, groups, manager)) {
-        run(optimizer, params, manager, 0, 3);
+      try (FlatParameters flat = FlatParameters.of(params);
+          AdamW optimizer = new AdamW(CONFIG, groups, flat)) {
+        run(optimizer, flat, params, manager, 0, 3);
         assertThat(optimizer.stepCount()).isEqualTo(3);
       }
 
@@ -124,8 +133,10 @@ class AdamWTest {
       for (String name : params.names()) {
         zeros.put(name, params.get(name).zerosLike());
       }
-      try (AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 0.5), manager)) {
-        optimizer.step(params, zeros, 0.2);
+      try (FlatParameters flat = FlatParameters.of(params);
+          AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 0.5), flat);
+          NDArray g = flat.flatten(zeros, manager)) {
+        optimizer.step(g, 0.2, 1.0);
       }
       // Zero gradient: the Adam term is 0, only p * (1 - lr * lrScale * wd) remains.
       float[] qkv = params.get(QKV).toFloatArray();
@@ -137,30 +148,27 @@ class AdamWTest {
   }
 
   @Test
-  @SuppressWarnings("try") // the second collector is only opened to turn recording on
-  void updatesTrainableParametersInPlaceInsideAndOutsideAGradientCollector() {
+  void updatesTheMasterInPlaceAndTheModelSeesItThroughItsViews() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = Parameters.create(manager)) {
       params.put(HEAD, manager.create(new float[] {1f, 2f, 3f}, new Shape(1, 3)));
-      params.requireGradients();
-      NDArray head = params.get(HEAD);
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        gc.backward(head.square().sum());
-      }
-      AdamWConfig noDecay = new AdamWConfig(0.9, 0.999, 1e-8, 0.0);
-      try (AdamW optimizer = new AdamW(noDecay, ParameterGroups.of(params, 1, 1.0), manager)) {
-        optimizer.step(params, params.gradients(), 0.1);
-        // First Adam step moves each element by lr * sign(g) (up to eps): g = 2p > 0.
-        assertThat(params.get(HEAD)).isSameAs(head);
-        assertThat(head.hasGradient()).isTrue();
-        float[] once = head.toFloatArray();
-        assertThat((double) once[0]).isCloseTo(0.9, within(1e-6));
-        assertThat((double) once[2]).isCloseTo(2.9, within(1e-6));
-
+      try (FlatParameters flat = FlatParameters.of(params)) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          optimizer.step(params, params.gradients(), 0.1);
+          flat.bindViews();
+          gc.backward(params.get(HEAD).square().sum());
         }
-        assertThat((double) head.toFloatArray()[1]).isCloseTo(1.8, within(1e-6));
+        AdamWConfig noDecay = new AdamWConfig(0.9, 0.999, 1e-8, 0.0);
+        try (AdamW optimizer = new AdamW(noDecay, ParameterGroups.of(params, 1, 1.0), flat);
+            NDArray g = flat.gradient(manager)) {
+          assertThat(g.toFloatArray()).containsExactly(2f, 4f, 6f);
+          optimizer.step(g, 0.1, 1.0);
+          // First Adam step moves each element by lr * sign(g) (up to eps): g = 2p > 0.
+          float[] once = params.get(HEAD).toFloatArray();
+          assertThat((double) once[0]).isCloseTo(0.9, within(1e-6));
+          assertThat((double) once[2]).isCloseTo(2.9, within(1e-6));
+          flat.zeroGradients();
+          assertThat(g.toFloatArray()).containsOnly(0f);
+        }
       }
     }
   }
@@ -169,10 +177,11 @@ class AdamWTest {
   void stateIsEmptyBeforeTheFirstStepAndHasBothMomentsAfter() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = tinyParams(manager);
-        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager)) {
+        FlatParameters flat = FlatParameters.of(params);
+        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat)) {
       assertThat(optimizer.stateTensors()).isEmpty();
       assertThat(optimizer.stateMetadata()).containsEntry("step", "0");
-      run(optimizer, params, manager, 0, 1);
+      run(optimizer, flat, params, manager, 0, 1);
       assertThat(optimizer.stateTensors().keySet())
           .containsExactly(
               "exp_avg." + QKV,
@@ -212,26 +221,30 @@ class AdamWTest {
         Parameters uninterrupted = tinyParams(manager);
         Parameters interrupted = tinyParams(manager)) {
       ParameterGroups groups = ParameterGroups.of(uninterrupted, 1, 0.5);
-      try (AdamW optimizer = new AdamW(CONFIG, groups, manager)) {
-        run(optimizer, uninterrupted, manager, 0, 3);
+      try (FlatParameters flat = FlatParameters.of(uninterrupted);
+          AdamW optimizer = new AdamW(CONFIG, groups, flat)) {
+        run(optimizer, flat, uninterrupted, manager, 0, 3);
       }
 
       Map<String, NDArray> savedTensors;
       Map<String, String> savedMetadata;
       Map<String, NDArray> savedParams;
       try (NDManager files = manager.newSubManager()) {
-        try (AdamW first = new AdamW(CONFIG, groups, manager)) {
-          run(first, interrupted, manager, 0, 2);
+        try (FlatParameters flat = FlatParameters.of(interrupted);
+            AdamW first = new AdamW(CONFIG, groups, flat)) {
+          run(first, flat, interrupted, manager, 0, 2);
           savedTensors = copyThroughHost(first.stateTensors(), files);
           savedMetadata = new HashMap<>(first.stateMetadata());
           savedParams = copyThroughHost(interrupted.asMap(), files);
         }
-        try (Parameters restored = Parameters.create(manager);
-            AdamW resumed = new AdamW(CONFIG, groups, manager)) {
+        try (Parameters restored = Parameters.create(manager)) {
           savedParams.forEach((name, array) -> restored.put(name, array.duplicate()));
-          resumed.loadState(savedTensors, savedMetadata);
-          assertThat(resumed.stepCount()).isEqualTo(2);
-          run(resumed, restored, manager, 2, 3);
+          try (FlatParameters flat = FlatParameters.of(restored);
+              AdamW resumed = new AdamW(CONFIG, groups, flat)) {
+            resumed.loadState(savedTensors, savedMetadata);
+            assertThat(resumed.stepCount()).isEqualTo(2);
+            run(resumed, flat, restored, manager, 2, 3);
+          }
 
           for (String name : groups.names()) {
             assertThat(restored.get(name).toFloatArray())
@@ -257,9 +270,10 @@ class AdamWTest {
   void loadingStateWithAMissingMomentFailsNamingIt() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = tinyParams(manager);
-        AdamW source = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager);
-        AdamW target = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager)) {
-      run(source, params, manager, 0, 1);
+        FlatParameters flat = FlatParameters.of(params);
+        AdamW source = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat);
+        AdamW target = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat)) {
+      run(source, flat, params, manager, 0, 1);
       Map<String, NDArray> tensors = new LinkedHashMap<>(source.stateTensors());
       tensors.remove("exp_avg_sq." + NORM);
 
@@ -275,7 +289,8 @@ class AdamWTest {
   void loadingStateOfAnUnknownVersionFailsNamingTheVersion() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = tinyParams(manager);
-        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager)) {
+        FlatParameters flat = FlatParameters.of(params);
+        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat)) {
       Map<String, String> metadata = metadataAtStep("0");
       metadata.put("format_version", "7");
       assertThatThrownBy(() -> optimizer.loadState(Map.of(), metadata))
@@ -293,9 +308,10 @@ class AdamWTest {
   void loadingStateRejectsUnexpectedTensorsAndWrongShapes() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = tinyParams(manager);
-        AdamW source = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager);
-        AdamW target = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager)) {
-      run(source, params, manager, 0, 1);
+        FlatParameters flat = FlatParameters.of(params);
+        AdamW source = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat);
+        AdamW target = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat)) {
+      run(source, flat, params, manager, 0, 1);
       Map<String, String> metadata = source.stateMetadata();
 
       Map<String, NDArray> extra = new LinkedHashMap<>(source.stateTensors());
@@ -326,30 +342,110 @@ class AdamWTest {
   }
 
   @Test
-  void stepRejectsMissingOrUnknownGradientsBeforeChangingAnything() {
+  void stepRejectsAGradientOfTheWrongSizeOrABadScaleBeforeChangingAnything() {
     try (NDManager manager = NDManager.newBaseManager();
         Parameters params = tinyParams(manager);
-        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), manager)) {
+        FlatParameters flat = FlatParameters.of(params);
+        AdamW optimizer = new AdamW(CONFIG, ParameterGroups.of(params, 1, 1.0), flat)) {
       float[] qkv0 = params.get(QKV).toFloatArray();
-      Map<String, NDArray> grads = new LinkedHashMap<>(grads(manager, params, 0));
-      grads.remove(HEAD);
-      assertThatThrownBy(() -> optimizer.step(params, grads, 0.1))
-          .hasMessage("No gradient given for parameter head.weight");
-
-      grads.put(HEAD, manager.zeros(new Shape(1, 3)));
-      grads.put("lm_head.weight", manager.zeros(new Shape(1, 3)));
-      assertThatThrownBy(() -> optimizer.step(params, grads, 0.1))
-          .hasMessage("Gradient given for lm_head.weight, which this optimizer does not update");
-
-      grads.remove("lm_head.weight");
-      grads.put(HEAD, manager.zeros(new Shape(3)));
-      assertThatThrownBy(() -> optimizer.step(params, grads, 0.1))
-          .hasMessage("Gradient of head.weight has shape (3), parameter has shape (1, 3)");
-
-      assertThatThrownBy(() -> optimizer.step(params, grads, -0.1))
+      assertThatThrownBy(() -> optimizer.step(manager.zeros(new Shape(8)), 0.1, 1.0))
+          .hasMessage("The gradient must be [9], cannot be: (8)");
+      NDArray g = manager.zeros(new Shape(9));
+      assertThatThrownBy(() -> optimizer.step(g, -0.1, 1.0))
           .hasMessage("Learning rate must be finite and at least 0, cannot be: -0.1");
+      assertThatThrownBy(() -> optimizer.step(g, 0.1, Double.POSITIVE_INFINITY))
+          .hasMessage("Gradient scale must be finite and above 0, cannot be: Infinity");
       assertThat(params.get(QKV).toFloatArray()).containsExactly(qkv0);
       assertThat(optimizer.stepCount()).isZero();
     }
+  }
+
+  @Test
+  void groupsThatDisagreeWithTheParametersAreRejectedNamingTheParameter() {
+    try (NDManager manager = NDManager.newBaseManager();
+        Parameters params = tinyParams(manager);
+        Parameters other = Parameters.create(manager)) {
+      other.put(QKV, manager.zeros(new Shape(4)));
+      try (FlatParameters flat = FlatParameters.of(params)) {
+        assertThatThrownBy(() -> new AdamW(CONFIG, ParameterGroups.of(other, 1, 1.0), flat))
+            .hasMessage(
+                "Parameter blocks.0.attn.qkv.weight has shape (2, 2), the parameter groups were"
+                    + " set up for shape (4)");
+      }
+    }
+  }
+
+  @Test
+  void matchesThePerParameterReferenceWithinFloatTolerance() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      // A ViT-like set: matrices (decayed), 1-D weights and biases (not), a table, 3 layers.
+      Map<String, Shape> shapes = new LinkedHashMap<>();
+      shapes.put("cls_token", new Shape(1, 1, 8));
+      shapes.put("patch_embed.proj.weight", new Shape(8, 3, 2, 2));
+      shapes.put("blocks.0.attn.qkv.weight", new Shape(24, 8));
+      shapes.put("blocks.0.norm1.bias", new Shape(8));
+      shapes.put("blocks.1.mlp.fc1.weight", new Shape(16, 8));
+      shapes.put("blocks.1.mlp.fc1.bias", new Shape(16));
+      shapes.put("blocks.1.attn.relative_position_bias_table", new Shape(10, 2));
+      shapes.put("head.weight", new Shape(5, 8));
+      java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
+      Parameters flatParams = Parameters.create(manager);
+      Parameters refParams = Parameters.create(manager);
+      shapes.forEach(
+          (name, shape) -> {
+            float[] v = randoms(rng, (int) shape.size(), 1.0);
+            flatParams.put(name, manager.create(v, shape));
+            refParams.put(name, manager.create(v, shape));
+          });
+      ParameterGroups groups = ParameterGroups.of(flatParams, 2, 0.7);
+      double gradScale = 0.37;
+      try (FlatParameters flat = FlatParameters.of(flatParams);
+          AdamW optimizer = new AdamW(CONFIG, groups, flat);
+          ReferenceAdamW reference = new ReferenceAdamW(CONFIG, groups, manager)) {
+        for (int s = 0; s < 6; s++) {
+          Map<String, NDArray> raw = new LinkedHashMap<>();
+          Map<String, NDArray> scaled = new LinkedHashMap<>();
+          for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+            float[] g = randoms(rng, (int) e.getValue().size(), 1e-2 * (s + 1));
+            raw.put(e.getKey(), manager.create(g, e.getValue()));
+            scaled.put(e.getKey(), manager.create(g, e.getValue()).mul(gradScale));
+          }
+          try (NDArray g = flat.flatten(raw, manager)) {
+            optimizer.step(g, 1e-2, gradScale);
+          }
+          reference.step(refParams, scaled, 1e-2);
+        }
+        for (String name : shapes.keySet()) {
+          float[] actual = flatParams.get(name).toFloatArray();
+          float[] expected = refParams.get(name).toFloatArray();
+          for (int i = 0; i < actual.length; i++) {
+            assertThat(actual[i])
+                .as("%s[%d]", name, i)
+                .isCloseTo(expected[i], within(1e-6f + 1e-5f * Math.abs(expected[i])));
+          }
+        }
+        Map<String, NDArray> state = optimizer.stateTensors();
+        reference
+            .stateTensors()
+            .forEach(
+                (key, value) -> {
+                  float[] a = state.get(key).toFloatArray();
+                  float[] b = value.toFloatArray();
+                  for (int i = 0; i < a.length; i++) {
+                    assertThat(a[i])
+                        .as("%s[%d]", key, i)
+                        .isCloseTo(b[i], within(1e-7f + 1e-5f * Math.abs(b[i])));
+                  }
+                });
+      }
+    }
+  }
+
+  private static float[] randoms(java.util.SplittableRandom rng, int n, double scale) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) ((rng.nextDouble() * 2 - 1) * scale);
+    }
+    return v;
   }
 }

@@ -1,11 +1,11 @@
 package org.dtmspark.jobs.pretrain;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -81,39 +81,27 @@ final class AllReduceGradientReducer implements GradientReducer {
   }
 
   @Override
-  public Reduced reduce(Map<String, NDArray> gradients, double loss) {
+  public Reduced reduce(NDArray flatGradients, double loss) {
     long started = System.nanoTime();
-    Map<String, NDArray> sorted = new TreeMap<>(gradients);
-    long total = 1;
-    for (NDArray g : sorted.values()) {
-      total += g.size();
-    }
+    long total = flatGradients.size() + 1;
     if (buffer.length != total) {
       buffer = new float[Math.toIntExact(total)];
     }
-    int offset = 0;
-    for (NDArray g : sorted.values()) {
-      FloatBuffer data = g.toByteBuffer().asFloatBuffer();
-      int n = data.remaining();
-      data.get(buffer, offset, n);
-      offset += n;
-    }
-    buffer[offset] = (float) loss;
+    FloatBuffer data = flatGradients.toByteBuffer().asFloatBuffer();
+    int n = data.remaining();
+    data.get(buffer, 0, n);
+    buffer[n] = (float) loss;
     allReduce.sumInPlace(buffer);
     float scale = 1f / allReduce.worldSize();
     for (int i = 0; i < buffer.length; i++) {
       buffer[i] *= scale;
     }
-    Map<String, NDArray> averaged = new LinkedHashMap<>();
-    offset = 0;
-    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
-      NDArray g = e.getValue();
-      int n = Math.toIntExact(g.size());
-      float[] part = new float[n];
-      System.arraycopy(buffer, offset, part, 0, n);
-      averaged.put(e.getKey(), Tensors.fromHost(g.getManager(), part, g.getShape()));
-      offset += n;
+    float[] mean = new float[n];
+    System.arraycopy(buffer, 0, mean, 0, n);
+    try (NDArray averaged =
+        Tensors.fromHost(flatGradients.getManager(), mean, flatGradients.getShape())) {
+      flatGradients.set(new NDIndex(":"), averaged); // in place
     }
-    return new Reduced(averaged, buffer[offset], (System.nanoTime() - started) / 1e9);
+    return new Reduced(buffer[n], (System.nanoTime() - started) / 1e9);
   }
 }

@@ -2,15 +2,24 @@ package org.dtmspark.jobs.pretrain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dtmspark.core.config.ConfigError;
+import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.nn.Tensors;
+import org.dtmspark.core.optim.AdamW;
+import org.dtmspark.core.optim.AdamWConfig;
+import org.dtmspark.core.optim.FlatParameters;
+import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.LossScaler;
 import org.dtmspark.core.train.GradientReducer;
+import org.dtmspark.core.train.GradientUpdate;
 import org.dtmspark.sync.Ranks;
 import org.dtmspark.sync.RingAllReduce;
 import org.dtmspark.sync.SyncOptions;
@@ -18,6 +27,7 @@ import org.junit.jupiter.api.Test;
 
 class AllReduceGradientReducerTest {
   private static final byte[] SECRET = RingAllReduce.newSecret();
+  private static final Object COLLECTOR = new Object();
 
   /** Runs {@code work} on two ranks, each with its reducer over a loopback ring. */
   private static <T> List<Ranks.Outcome<T>> twoRanks(Work<T> work) throws Exception {
@@ -40,32 +50,23 @@ class AllReduceGradientReducerTest {
   }
 
   @Test
-  void gradientsAndLossAreAveragedByParameterNameWhateverTheMapOrder() throws Exception {
+  void theFlatGradientAndTheLossAreAveragedInPlace() throws Exception {
     List<Ranks.Outcome<float[]>> outcomes =
         twoRanks(
             (rank, reducer) -> {
               try (NDManager m = NDManager.newBaseManager()) {
                 float s = rank + 1; // rank 0: 1, rank 1: 2
-                Map<String, NDArray> grads = new LinkedHashMap<>();
-                NDArray a = Tensors.fromHost(m, new float[] {s, 2 * s}, new Shape(2));
-                NDArray b = Tensors.fromHost(m, new float[] {10 * s, 0, -s}, new Shape(3, 1));
-                // The ranks list their gradients in different orders.
-                if (rank == 0) {
-                  grads.put("a", a);
-                  grads.put("b", b);
-                } else {
-                  grads.put("b", b);
-                  grads.put("a", a);
-                }
+                // a [2] then b [3, 1], flattened in name order
+                NDArray flat =
+                    Tensors.fromHost(m, new float[] {s, 2 * s, 10 * s, 0, -s}, new Shape(5));
                 Map<String, Shape> shapes = new LinkedHashMap<>();
-                grads.forEach((k, v) -> shapes.put(k, v.getShape()));
+                shapes.put("a", new Shape(2));
+                shapes.put("b", new Shape(3, 1));
                 reducer.prepare(shapes);
-                GradientReducer.Reduced r = reducer.reduce(grads, 4.0 * s);
-                float[] ga = r.gradients().get("a").toFloatArray();
-                float[] gb = r.gradients().get("b").toFloatArray();
-                assertThat(r.gradients().get("b").getShape()).isEqualTo(new Shape(3, 1));
+                GradientReducer.Reduced r = reducer.reduce(flat, 4.0 * s);
+                float[] g = flat.toFloatArray();
                 return new float[] {
-                  ga[0], ga[1], gb[0], gb[1], gb[2], (float) r.loss(), (float) r.seconds()
+                  g[0], g[1], g[2], g[3], g[4], (float) r.loss(), (float) r.seconds()
                 };
               }
             });
@@ -73,6 +74,49 @@ class AllReduceGradientReducerTest {
       float[] v = o.get();
       assertThat(v).startsWith(1.5f, 3f, 15f, 0f, -1.5f, 6f);
       assertThat(v[6]).isGreaterThan(0f);
+    }
+  }
+
+  @Test
+  void anInfiniteGradientOnOneRankSkipsTheStepOnEveryRank() throws Exception {
+    List<Ranks.Outcome<double[]>> outcomes =
+        twoRanks(
+            (rank, reducer) -> {
+              try (NDManager m = NDManager.newBaseManager();
+                  Parameters p = Parameters.create(m)) {
+                p.put("w", m.create(new float[] {1f, 2f}));
+                try (FlatParameters flat = FlatParameters.of(p);
+                    AdamW adamW =
+                        new AdamW(AdamWConfig.PRETRAIN, ParameterGroups.of(p, 1, 1.0), flat);
+                    GradientUpdate update =
+                        new GradientUpdate(
+                            flat, adamW, new LossScaler(true, 1024, 2000), 3.0, reducer)) {
+                  reducer.prepare(flat.shapes());
+                  double[] out = new double[4];
+                  for (int step = 0; step < 2; step++) {
+                    // Step 0: rank 1's loss overflows; step 1: both finite.
+                    float factor = step == 0 && rank == 1 ? Float.POSITIVE_INFINITY : 1f;
+                    double loss;
+                    // DJL allows one gradient collector per JVM at a time; the ranks take turns.
+                    synchronized (COLLECTOR) {
+                      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        flat.bindViews();
+                        NDArray value = p.get("w").square().sum().mul(factor);
+                        gc.backward(value.mul(update.lossFactor(1)));
+                        loss = value.getFloat();
+                      }
+                    }
+                    GradientUpdate.Result r = update.apply(loss, 1e-3, "test");
+                    out[2 * step] = r.skipped() ? 1 : 0;
+                    out[2 * step + 1] = update.scaler().scale();
+                  }
+                  return out;
+                }
+              }
+            });
+    for (Ranks.Outcome<double[]> o : outcomes) {
+      // skipped at 1024 -> 512, then applied at 512
+      assertThat(o.get()).containsExactly(1, 512, 0, 512);
     }
   }
 

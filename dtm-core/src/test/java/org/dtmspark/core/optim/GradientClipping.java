@@ -6,8 +6,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import java.util.Collection;
 
-/** Gradient clipping by the global L2 norm over all tensors (PyTorch {@code clip_grad_norm_}). */
-public final class GradientClipping {
+/**
+ * Gradient clipping by the global L2 norm over a list of tensors (PyTorch {@code clip_grad_norm_}),
+ * as the per-parameter step did it before {@code GradientUpdate} folded clipping into the flat
+ * optimizer's scalars; kept as a reference for tests.
+ */
+final class GradientClipping {
   /** Added to the norm before dividing, as in PyTorch, so that a zero norm never divides. */
   public static final double EPSILON = 1e-6;
 
