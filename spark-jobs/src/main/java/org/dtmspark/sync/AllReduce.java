@@ -1,5 +1,6 @@
 package org.dtmspark.sync;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -36,6 +37,18 @@ public interface AllReduce extends AutoCloseable {
    * with a {@link RingMismatchException} naming both ranks.
    */
   void sumInPlace(float[] data, int offset, int length);
+
+  /**
+   * Replaces the {@code data.remaining()} elements of {@code data} from its position by their
+   * element-wise sum over all ranks, reading and writing them in place (a direct buffer may be the
+   * memory of a tensor); the position and limit are left as they were. Every rank must pass the
+   * same number of elements, as for {@link #sumInPlace(float[], int, int)}, and results are
+   * bit-identical on every rank as there.
+   *
+   * @param filling when this rank's values of each part of {@code data} are in place: the ring
+   *     sends and adds a bucket only after {@link Filling#awaitFilled} returns for its end
+   */
+  void sumInPlace(FloatBuffer data, Filling filling);
 
   /**
    * Gives every rank every rank's {@code payload}: element {@code i} of the result is rank {@code

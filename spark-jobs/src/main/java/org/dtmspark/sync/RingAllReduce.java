@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -101,6 +102,7 @@ public final class RingAllReduce implements AllReduce {
   private final ByteBuffer sendBuffer;
   private final ByteBuffer receiveBuffer;
   private final float[] floats;
+  private final float[] values;
   private final short[] halves;
   private int operation;
   private volatile String closedBecause;
@@ -124,6 +126,7 @@ public final class RingAllReduce implements AllReduce {
       sendBuffer = null;
       receiveBuffer = null;
       floats = null;
+      values = null;
       halves = null;
       return;
     }
@@ -142,6 +145,7 @@ public final class RingAllReduce implements AllReduce {
     sendBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     receiveBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     floats = options.wire() == Wire.FP32 ? new float[segment] : null;
+    values = new float[segment];
     halves = options.wire() == Wire.FP16 ? new short[segment] : null;
   }
 
@@ -614,7 +618,26 @@ public final class RingAllReduce implements AllReduce {
     }
     int op = ++operation;
     RingPlan plan = new RingPlan(worldSize, rank, length, options.bucketElements());
-    run(new Sum(plan, data, offset, op), op, deadline());
+    long deadline = deadline();
+    run(new Sum(plan, new ArrayFloats(data, offset), Filling.FILLED, op, deadline), op, deadline);
+  }
+
+  @Override
+  public void sumInPlace(FloatBuffer data, Filling filling) {
+    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(filling, "filling");
+    if (data.isReadOnly()) {
+      throw new IllegalArgumentException("Buffer to sum must be writable, cannot be read-only");
+    }
+    ensureOpen();
+    long deadline = deadline();
+    if (worldSize == 1) {
+      filling.awaitFilled(data.remaining(), deadline);
+      return;
+    }
+    int op = ++operation;
+    RingPlan plan = new RingPlan(worldSize, rank, data.remaining(), options.bucketElements());
+    run(new Sum(plan, new BufferFloats(data.slice()), filling, op, deadline), op, deadline);
   }
 
   @Override
@@ -892,19 +915,117 @@ public final class RingAllReduce implements AllReduce {
     };
   }
 
+  /**
+   * The floats an all-reduce sums in place: a heap array or a (possibly direct) buffer. Bulk copies
+   * only, so that neither form costs a call per element.
+   */
+  private interface Floats {
+    /** Copies {@code n} floats from index {@code start} into {@code to[0, n)}. */
+    void read(int start, float[] to, int n);
+
+    /** Copies {@code from[0, n)} to index {@code start}. */
+    void write(int start, float[] from, int n);
+
+    /** Writes floats {@code [start, start + n)} into {@code out} (little-endian fp32). */
+    void encode(int start, int n, FloatBuffer out);
+
+    /** Stores {@code n} floats of {@code in} at index {@code start}. */
+    void store(int start, int n, FloatBuffer in);
+
+    /** Adds {@code from[0, n)} to floats {@code [start, start + n)}. */
+    void add(int start, float[] from, int n, float[] scratch);
+  }
+
+  private record ArrayFloats(float[] data, int offset) implements Floats {
+    @Override
+    public void read(int start, float[] to, int n) {
+      System.arraycopy(data, offset + start, to, 0, n);
+    }
+
+    @Override
+    public void write(int start, float[] from, int n) {
+      System.arraycopy(from, 0, data, offset + start, n);
+    }
+
+    @Override
+    public void encode(int start, int n, FloatBuffer out) {
+      out.put(data, offset + start, n);
+    }
+
+    @Override
+    public void store(int start, int n, FloatBuffer in) {
+      in.get(data, offset + start, n);
+    }
+
+    @Override
+    public void add(int start, float[] from, int n, float[] scratch) {
+      int base = offset + start;
+      for (int i = 0; i < n; i++) {
+        data[base + i] += from[i];
+      }
+    }
+  }
+
+  /** A buffer indexed from 0 (a slice of the caller's, so the caller's position stays put). */
+  private record BufferFloats(FloatBuffer data) implements Floats {
+    @Override
+    public void read(int start, float[] to, int n) {
+      data.get(start, to, 0, n);
+    }
+
+    @Override
+    public void write(int start, float[] from, int n) {
+      data.put(start, from, 0, n);
+    }
+
+    @Override
+    public void encode(int start, int n, FloatBuffer out) {
+      out.put(data.slice(start, n));
+    }
+
+    @Override
+    public void store(int start, int n, FloatBuffer in) {
+      data.slice(start, n).put(in);
+    }
+
+    @Override
+    public void add(int start, float[] from, int n, float[] scratch) {
+      data.get(start, scratch, 0, n);
+      for (int i = 0; i < n; i++) {
+        scratch[i] += from[i];
+      }
+      data.put(start, scratch, 0, n);
+    }
+  }
+
   /** {@code sumInPlace}: the frames of a {@link RingPlan}. */
   private final class Sum implements Exchange {
     private final RingPlan plan;
-    private final float[] data;
-    private final int offset;
+    private final Floats data;
+    private final Filling filling;
     private final int op;
     private final Wire wire = options.wire();
+    private final int bucketElements = options.bucketElements();
+    private final long deadline;
+    private int filledBuckets;
 
-    Sum(RingPlan plan, float[] data, int offset, int op) {
+    Sum(RingPlan plan, Floats data, Filling filling, int op, long deadline) {
       this.plan = plan;
       this.data = data;
-      this.offset = offset;
+      this.filling = filling;
       this.op = op;
+      this.deadline = deadline;
+    }
+
+    /** Waits until this rank's values of {@code frame}'s bucket are in the buffer. */
+    private void awaitBucket(int frame) {
+      int bucket = plan.bucket(frame);
+      if (bucket < filledBuckets) {
+        return;
+      }
+      int end = (int) Math.min(plan.length(), (long) (bucket + 1) * bucketElements);
+      filling.awaitFilled(end, deadline);
+      filledBuckets = bucket + 1;
     }
 
     @Override
@@ -934,20 +1055,23 @@ public final class RingAllReduce implements AllReduce {
 
     @Override
     public ByteBuffer encode(int frame) {
-      int start = offset + plan.sendStart(frame);
+      awaitBucket(frame);
+      int start = plan.sendStart(frame);
       int n = plan.sendLength(frame);
       ByteBuffer out = sendBuffer.clear();
       if (wire == Wire.FP32) {
-        out.asFloatBuffer().put(data, start, n);
+        data.encode(start, n, out.asFloatBuffer());
       } else {
         // The owner keeps the rounded sum it sends, so that every rank ends with the same floats.
         boolean keepRounded = plan.sendsOwnSum(frame);
+        data.read(start, values, n);
         for (int i = 0; i < n; i++) {
-          short h = Half.fromFloat(data[start + i]);
+          short h = Half.fromFloat(values[i]);
           halves[i] = h;
-          if (keepRounded) {
-            data[start + i] = Half.toFloat(h);
-          }
+          values[i] = Half.toFloat(h);
+        }
+        if (keepRounded) {
+          data.write(start, values, n);
         }
         out.asShortBuffer().put(halves, 0, n);
       }
@@ -969,29 +1093,30 @@ public final class RingAllReduce implements AllReduce {
 
     @Override
     public void decode(int frame, ByteBuffer payload) {
-      int start = offset + plan.receiveStart(frame);
+      awaitBucket(frame);
+      int start = plan.receiveStart(frame);
       int n = plan.receiveLength(frame);
       boolean add = plan.reduces(frame);
       if (wire == Wire.FP32) {
         if (add) {
           payload.asFloatBuffer().get(floats, 0, n);
-          for (int i = 0; i < n; i++) {
-            data[start + i] += floats[i];
-          }
+          data.add(start, floats, n, values);
         } else {
-          payload.asFloatBuffer().get(data, start, n);
+          data.store(start, n, payload.asFloatBuffer());
         }
       } else {
         payload.asShortBuffer().get(halves, 0, n);
         if (add) {
+          data.read(start, values, n);
           for (int i = 0; i < n; i++) {
-            data[start + i] += Half.toFloat(halves[i]);
+            values[i] += Half.toFloat(halves[i]);
           }
         } else {
           for (int i = 0; i < n; i++) {
-            data[start + i] = Half.toFloat(halves[i]);
+            values[i] = Half.toFloat(halves[i]);
           }
         }
+        data.write(start, values, n);
       }
     }
 

@@ -2,10 +2,15 @@ package org.dtmspark.core.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.morph.DtmLoss;
 import org.dtmspark.core.morph.MorphSchedule;
@@ -81,8 +86,30 @@ public final class DtmStep {
       gc.backward(value);
     }
     Map<String, NDArray> local = student.parameters().gradients();
-    GradientReducer.Reduced reduced = reducer.reduce(local, value.getFloat());
-    Map<String, NDArray> grads = reduced.gradients();
+    GradientReducer.Reduced reduced;
+    Map<String, NDArray> grads;
+    if (reducer == GradientReducer.LOCAL) {
+      reduced = new GradientReducer.Reduced(value.getFloat(), 0);
+      grads = local;
+    } else {
+      // The reducer's contract: one flat [numel] vector, parameters sorted by name, row-major.
+      Map<String, NDArray> sorted = new TreeMap<>(local);
+      NDList parts = new NDList(sorted.size());
+      for (NDArray g : sorted.values()) {
+        parts.add(g.reshape(-1));
+      }
+      NDArray flat = NDArrays.concat(parts);
+      reduced = reducer.reduce(flat, value.getFloat());
+      grads = new LinkedHashMap<>();
+      long offset = 0;
+      for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+        long n = e.getValue().size();
+        grads.put(
+            e.getKey(),
+            flat.get(new NDIndex("{}:{}", offset, offset + n)).reshape(e.getValue().getShape()));
+        offset += n;
+      }
+    }
     double norm;
     try {
       norm = GradientClipping.clipByGlobalNorm(grads.values(), clipGrad);

@@ -5,38 +5,40 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Map;
 
 /**
- * Averages the gradients of one step over the ranks of a data-parallel run, before clipping and the
- * optimizer step, so that every rank applies the same update.
+ * Averages the gradients of one optimizer step over the ranks of a data-parallel run, before the
+ * overflow check, clipping and the optimizer step, so that every rank applies the same update.
  *
- * <p>Every rank calls {@link #reduce} once per step with the same parameter names (matched by name,
- * never by DJL's per-process ids) in the same order.
+ * <p>Gradients travel as one flat fp32 vector on the parameters' device: the parameters in the
+ * order of {@link #prepare}'s map (sorted by name), each flattened row-major. Every rank calls
+ * {@link #reduce} once per optimizer step, after its last micro-batch.
  */
-public interface GradientReducer {
+public interface GradientReducer extends AutoCloseable {
   /** One rank, nothing to average. */
-  GradientReducer LOCAL = (gradients, loss) -> new Reduced(gradients, loss, 0);
+  GradientReducer LOCAL = (flatGradients, loss) -> new Reduced(loss, 0);
 
   /**
-   * Called once before the first step with every trainable parameter's name and shape: an
-   * implementation over several ranks checks here that all ranks train the same parameters, and
-   * fails naming the ranks and the first parameter that differs.
+   * Called once before the first step with every trainable parameter's name and shape, in the
+   * order of the flat gradient: an implementation over several ranks checks here that all ranks
+   * train the same parameters, and fails naming the ranks and the first parameter that differs.
    */
   default void prepare(Map<String, Shape> parameters) {}
 
   /**
-   * Gradients and loss averaged over all ranks.
+   * Replaces {@code flatGradients}, in place, by its mean over all ranks.
    *
-   * @param gradients parameter gradients by name, averaged over this rank's batch
+   * @param flatGradients {@code [numel]} fp32 on the parameters' device, this rank's gradients
    * @param loss this rank's loss
-   * @return the means over the ranks: identical on every rank
+   * @return the mean loss over the ranks and the seconds spent communicating
    */
-  Reduced reduce(Map<String, NDArray> gradients, double loss);
+  Reduced reduce(NDArray flatGradients, double loss);
 
   /**
-   * Gradients and loss averaged over the ranks.
-   *
-   * @param gradients by parameter name, on the parameters' device; may be the arrays passed in
-   * @param loss the mean loss
+   * @param loss the mean loss over the ranks
    * @param seconds wall time spent communicating (0 for one rank)
    */
-  record Reduced(Map<String, NDArray> gradients, double loss, double seconds) {}
+  record Reduced(double loss, double seconds) {}
+
+  /** Releases buffers and connections; the default holds none. */
+  @Override
+  default void close() {}
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.function.IntPredicate;
 import org.dtmspark.core.config.ConfigError;
@@ -267,7 +268,7 @@ public final class Pretrainer {
           loaded.restoreOptimizer(optimizer);
         }
         params.requireGradients();
-        Map<String, Shape> shapes = new LinkedHashMap<>();
+        Map<String, Shape> shapes = new TreeMap<>(); // the flat gradient's order: sorted by name
         params.asMap().forEach((name, array) -> shapes.put(name, array.getShape()));
         replica.reducer().prepare(shapes);
         DtmStep dtmStep =
