@@ -17,9 +17,9 @@ public interface GradientReducer extends AutoCloseable {
   GradientReducer LOCAL = (flatGradients, loss) -> new Reduced(loss, 0);
 
   /**
-   * Called once before the first step with every trainable parameter's name and shape, in the
-   * order of the flat gradient: an implementation over several ranks checks here that all ranks
-   * train the same parameters, and fails naming the ranks and the first parameter that differs.
+   * Called once before the first step with every trainable parameter's name and shape, in the order
+   * of the flat gradient: an implementation over several ranks checks here that all ranks train the
+   * same parameters, and fails naming the ranks and the first parameter that differs.
    */
   default void prepare(Map<String, Shape> parameters) {}
 

@@ -52,8 +52,8 @@ import org.dtmspark.sync.Filling;
  *       loss, summed, scaled on the host, and copied back parameter by parameter.
  * </ul>
  *
- * <p>Results are bit-identical on every rank: the ring's sums are, and every rank scales them by the
- * same float.
+ * <p>Results are bit-identical on every rank: the ring's sums are, and every rank scales them by
+ * the same float.
  */
 final class AllReduceGradientReducer implements GradientReducer {
   /** How gradients travel between the device and the ring. */
@@ -217,7 +217,7 @@ final class AllReduceGradientReducer implements GradientReducer {
 
   private NDManager ownManager() {
     if (own == null) {
-      own = NDManager.newBaseManager(Device.cpu(), "gradient-exchange");
+      own = NDManager.newBaseManager(Device.cpu());
     }
     return own;
   }

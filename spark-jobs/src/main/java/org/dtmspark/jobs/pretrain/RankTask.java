@@ -176,8 +176,7 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
                 .withBucketBytes(distributed.bucketMib() << 20)
                 .withWire(Wire.parse(distributed.wire()));
         Optional<Path> local = Optional.empty();
-        try (RingAllReduce allReduce =
-                endpoint.connect(position, ring, secret, fingerprint, sync);
+        try (RingAllReduce allReduce = endpoint.connect(position, ring, secret, fingerprint, sync);
             GradientReducer reducer =
                 ranks == 1
                     ? GradientReducer.LOCAL
