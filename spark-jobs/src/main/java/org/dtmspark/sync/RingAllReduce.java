@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * authentication is closed and logged (WARN, with the remote address) and the endpoint keeps
  * waiting for the right peer until the connect timeout.
  *
+ * <p>The buffer is a {@code float[]} or a {@link FloatBuffer}; a direct buffer may be the memory of
+ * a tensor, summed where it lies. With a {@link Filling} the ring sends and adds each bucket only
+ * once the producer has put this rank's values of it in the buffer, so that filling the buffer
+ * (downloads from a GPU) overlaps the transfer of the buckets before.
+ *
  * <p>Results are bit-identical on every rank: each segment's sum is computed by one rank (its
  * owner) and copied by the others. With {@link Wire#FP16} the owner replaces its sum by the rounded
  * value it sends, so it holds what the others receive.
