@@ -624,25 +624,38 @@ public final class RingAllReduce implements AllReduce {
     int op = ++operation;
     RingPlan plan = new RingPlan(worldSize, rank, length, options.bucketElements());
     long deadline = deadline();
-    run(new Sum(plan, new ArrayFloats(data, offset), Filling.FILLED, op, deadline), op, deadline);
+    run(
+        new Sum(plan, new ArrayFloats(data, offset), Filling.FILLED, 1f, op, deadline),
+        op,
+        deadline);
   }
 
   @Override
-  public void sumInPlace(FloatBuffer data, Filling filling) {
+  public void sumInPlace(ByteBuffer data, Filling filling, float scale) {
     Objects.requireNonNull(data, "data");
     Objects.requireNonNull(filling, "filling");
-    if (data.isReadOnly()) {
-      throw new IllegalArgumentException("Buffer to sum must be writable, cannot be read-only");
+    if (data.isReadOnly() || data.remaining() % Float.BYTES != 0) {
+      throw new IllegalArgumentException(
+          "Buffer to sum must be writable and hold whole floats, cannot be: "
+              + (data.isReadOnly() ? "read-only" : data.remaining() + " bytes"));
+    }
+    if (!Float.isFinite(scale)) {
+      throw new IllegalArgumentException("Scale must be finite, cannot be: " + scale);
     }
     ensureOpen();
     long deadline = deadline();
+    int length = data.remaining() / Float.BYTES;
+    BufferFloats floats = new BufferFloats(data, options.wire());
     if (worldSize == 1) {
-      filling.awaitFilled(data.remaining(), deadline);
+      filling.awaitFilled(length, deadline);
+      if (scale != 1f) {
+        floats.scale(0, length, scale, new float[Math.min(length, 1 << 16)]);
+      }
       return;
     }
     int op = ++operation;
-    RingPlan plan = new RingPlan(worldSize, rank, data.remaining(), options.bucketElements());
-    run(new Sum(plan, new BufferFloats(data.slice()), filling, op, deadline), op, deadline);
+    RingPlan plan = new RingPlan(worldSize, rank, length, options.bucketElements());
+    run(new Sum(plan, floats, filling, scale, op, deadline), op, deadline);
   }
 
   @Override
@@ -939,6 +952,27 @@ public final class RingAllReduce implements AllReduce {
 
     /** Adds {@code from[0, n)} to floats {@code [start, start + n)}. */
     void add(int start, float[] from, int n, float[] scratch);
+
+    /** Multiplies floats {@code [start, start + n)} by {@code scale}. */
+    default void scale(int start, int n, float scale, float[] scratch) {
+      for (int done = 0; done < n; ) {
+        int k = Math.min(scratch.length, n - done);
+        read(start + done, scratch, k);
+        for (int i = 0; i < k; i++) {
+          scratch[i] *= scale;
+        }
+        write(start + done, scratch, k);
+        done += k;
+      }
+    }
+
+    /**
+     * The wire bytes of floats {@code [start, start + n)} as a view of this buffer, for sending
+     * from and receiving into without a copy; {@code null} when the floats must be copied.
+     */
+    default ByteBuffer view(int start, int n) {
+      return null;
+    }
   }
 
   private record ArrayFloats(float[] data, int offset) implements Floats {
@@ -971,8 +1005,22 @@ public final class RingAllReduce implements AllReduce {
     }
   }
 
-  /** A buffer indexed from 0 (a slice of the caller's, so the caller's position stays put). */
-  private record BufferFloats(FloatBuffer data) implements Floats {
+  /**
+   * Floats in a byte buffer, indexed from the caller's position (a slice, so the caller's position
+   * stays put). A direct little-endian buffer with the fp32 wire holds exactly the wire's bytes:
+   * frames are sent from it and gathered sums received into it without a copy.
+   */
+  private static final class BufferFloats implements Floats {
+    private final ByteBuffer bytes;
+    private final FloatBuffer data;
+    private final boolean wireBytes;
+
+    BufferFloats(ByteBuffer buffer, Wire wire) {
+      bytes = buffer.slice().order(buffer.order());
+      data = bytes.asFloatBuffer();
+      wireBytes = wire == Wire.FP32 && bytes.isDirect() && bytes.order() == ByteOrder.LITTLE_ENDIAN;
+    }
+
     @Override
     public void read(int start, float[] to, int n) {
       data.get(start, to, 0, n);
@@ -1001,6 +1049,11 @@ public final class RingAllReduce implements AllReduce {
       }
       data.put(start, scratch, 0, n);
     }
+
+    @Override
+    public ByteBuffer view(int start, int n) {
+      return wireBytes ? bytes.slice(start * Float.BYTES, n * Float.BYTES) : null;
+    }
   }
 
   /** {@code sumInPlace}: the frames of a {@link RingPlan}. */
@@ -1008,16 +1061,19 @@ public final class RingAllReduce implements AllReduce {
     private final RingPlan plan;
     private final Floats data;
     private final Filling filling;
+    private final float scale;
     private final int op;
     private final Wire wire = options.wire();
     private final int bucketElements = options.bucketElements();
     private final long deadline;
     private int filledBuckets;
+    private boolean receivedInPlace;
 
-    Sum(RingPlan plan, Floats data, Filling filling, int op, long deadline) {
+    Sum(RingPlan plan, Floats data, Filling filling, float scale, int op, long deadline) {
       this.plan = plan;
       this.data = data;
       this.filling = filling;
+      this.scale = scale;
       this.op = op;
       this.deadline = deadline;
     }
@@ -1063,19 +1119,27 @@ public final class RingAllReduce implements AllReduce {
       awaitBucket(frame);
       int start = plan.sendStart(frame);
       int n = plan.sendLength(frame);
+      // The owner scales the complete sum once; the others receive the scaled floats.
+      boolean ownSum = plan.sendsOwnSum(frame);
       ByteBuffer out = sendBuffer.clear();
       if (wire == Wire.FP32) {
+        if (ownSum && scale != 1f) {
+          data.scale(start, n, scale, values);
+        }
+        ByteBuffer view = data.view(start, n);
+        if (view != null) {
+          return view;
+        }
         data.encode(start, n, out.asFloatBuffer());
       } else {
         // The owner keeps the rounded sum it sends, so that every rank ends with the same floats.
-        boolean keepRounded = plan.sendsOwnSum(frame);
         data.read(start, values, n);
         for (int i = 0; i < n; i++) {
-          short h = Half.fromFloat(values[i]);
+          short h = Half.fromFloat(ownSum ? values[i] * scale : values[i]);
           halves[i] = h;
           values[i] = Half.toFloat(h);
         }
-        if (keepRounded) {
+        if (ownSum) {
           data.write(start, values, n);
         }
         out.asShortBuffer().put(halves, 0, n);
@@ -1093,12 +1157,24 @@ public final class RingAllReduce implements AllReduce {
                     + " differently",
                 fromRank, payloadBytes, rank, expected, describe()));
       }
+      // Received floats overwrite or add to this rank's own: they must be in the buffer first.
+      awaitBucket(frame);
+      receivedInPlace = false;
+      if (!plan.reduces(frame)) {
+        ByteBuffer view = data.view(plan.receiveStart(frame), plan.receiveLength(frame));
+        if (view != null) {
+          receivedInPlace = true;
+          return view;
+        }
+      }
       return receiveBuffer.clear().limit(payloadBytes);
     }
 
     @Override
     public void decode(int frame, ByteBuffer payload) {
-      awaitBucket(frame);
+      if (receivedInPlace) {
+        return;
+      }
       int start = plan.receiveStart(frame);
       int n = plan.receiveLength(frame);
       boolean add = plan.reduces(frame);

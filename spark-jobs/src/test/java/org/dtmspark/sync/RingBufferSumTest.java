@@ -69,17 +69,24 @@ class RingBufferSumTest {
     }
   }
 
-  private static FloatBuffer direct(int length, int position) {
-    ByteBuffer bytes =
-        ByteBuffer.allocateDirect((length + position) * 4).order(ByteOrder.nativeOrder());
-    FloatBuffer b = bytes.asFloatBuffer();
-    b.position(position);
-    return b;
+  /** Room for {@code length} floats after {@code position} floats, positioned there. */
+  private static ByteBuffer buffer(int length, int position, boolean direct, ByteOrder order) {
+    int bytes = (length + position) * 4;
+    ByteBuffer b = (direct ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes));
+    return b.order(order).position(position * 4);
   }
+
+  /**
+   * Direct little-endian (sent from and received into in place), direct big-endian and heap (copied
+   * through the ring's buffers).
+   */
+  private static final ByteOrder[] ORDERS = {
+    ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN, ByteOrder.LITTLE_ENDIAN
+  };
 
   @ParameterizedTest(name = "{0} ranks, {1}, {2}-byte buckets")
   @MethodSource("rings")
-  void aBufferFilledWhileTheRingRunsSumsToTheSameBitsAsAnArray(
+  void aBufferFilledWhileTheRingRunsSumsToTheSameBitsAsAnArrayTimesTheScale(
       int worldSize, Wire wire, int bucketBytes, int[] lengths) throws Exception {
     List<RingAllReduce> ring =
         Ranks.ring(worldSize, SyncOptions.defaults().withWire(wire).withBucketBytes(bucketBytes));
@@ -96,23 +103,37 @@ class RingBufferSumTest {
                       ring.get(rank).sumInPlace(v);
                       return v;
                     }));
-        List<float[]> buffers =
-            Ranks.values(
-                Ranks.run(
-                    worldSize,
-                    rank -> {
-                      float[] v = RingAllReduceTest.values(rank, index, length);
-                      FloatBuffer b = direct(length, 3);
-                      b.put(0, -7f).put(1, -7f).put(2, -7f);
-                      ring.get(rank).sumInPlace(b, new ChunkedFill(v, b.slice(), 777, length));
-                      assertThat(b.position()).isEqualTo(3);
-                      assertThat(b.get(0) + b.get(1) + b.get(2)).isEqualTo(-21f);
-                      float[] out = new float[length];
-                      b.get(3, out, 0, length);
-                      return out;
-                    }));
-        RingAllReduceTest.assertBitIdentical(buffers);
-        RingAllReduceTest.assertBitIdentical(List.of(arrays.get(0), buffers.get(0)));
+        for (int kind = 0; kind < ORDERS.length; kind++) {
+          boolean direct = kind < 2;
+          ByteOrder order = ORDERS[kind];
+          // The mean (scale 1/R) and, on the fp32 wire, the plain sum.
+          for (float scale :
+              wire == Wire.FP32 ? new float[] {1f, 1f / worldSize} : new float[] {1f}) {
+            List<float[]> buffers =
+                Ranks.values(
+                    Ranks.run(
+                        worldSize,
+                        rank -> {
+                          float[] v = RingAllReduceTest.values(rank, index, length);
+                          ByteBuffer b = buffer(length, 3, direct, order);
+                          b.putFloat(0, -7f).putFloat(4, -7f).putFloat(8, -7f);
+                          FloatBuffer target = b.slice().order(order).asFloatBuffer();
+                          ring.get(rank)
+                              .sumInPlace(b, new ChunkedFill(v, target, 777, length), scale);
+                          assertThat(b.position()).isEqualTo(12);
+                          assertThat(b.getFloat(0) + b.getFloat(4) + b.getFloat(8)).isEqualTo(-21f);
+                          float[] out = new float[length];
+                          target.get(0, out, 0, length);
+                          return out;
+                        }));
+            RingAllReduceTest.assertBitIdentical(buffers);
+            float[] expected = arrays.get(0).clone();
+            for (int i = 0; i < length; i++) {
+              expected[i] *= scale;
+            }
+            RingAllReduceTest.assertBitIdentical(List.of(expected, buffers.get(0)));
+          }
+        }
       }
     } finally {
       Ranks.closeAll(ring);
@@ -128,9 +149,11 @@ class RingBufferSumTest {
               2,
               rank -> {
                 float[] v = RingAllReduceTest.values(rank, 0, 10_000);
-                FloatBuffer b = direct(v.length, 0);
+                ByteBuffer b = buffer(v.length, 0, true, ByteOrder.LITTLE_ENDIAN);
+                FloatBuffer target = b.asFloatBuffer();
                 ring.get(rank)
-                    .sumInPlace(b, new ChunkedFill(v, b, 1000, rank == 0 ? 5000 : 1 << 30));
+                    .sumInPlace(
+                        b, new ChunkedFill(v, target, 1000, rank == 0 ? 5000 : 1 << 30), 1f);
                 return null;
               });
       assertThat(outcomes.get(0).error())

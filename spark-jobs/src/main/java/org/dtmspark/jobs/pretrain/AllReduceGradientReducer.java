@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -26,9 +27,9 @@ import org.dtmspark.sync.Filling;
  * Averages the flat gradient over the ranks through an {@link AllReduce}. Parameters are matched by
  * name: {@link #prepare} exchanges every rank's sorted parameter names and shapes and fails, naming
  * the ranks and the first parameter that differs, unless all ranks agree. Every step then sums the
- * flat gradient over the ranks, then the loss (a second, one-float all-reduce), and multiplies the
- * flat gradient by {@code 1 / ranks} on its device, in place. The time reported is the whole
- * exchange, copies included.
+ * flat gradient over the ranks, scaled by {@code 1 / ranks} inside the ring (each sum's owner
+ * scales it once, so no extra pass), then the loss (a second, one-float all-reduce). The time
+ * reported is the whole exchange, copies included.
  *
  * <p>How the gradient reaches the ring depends on its device ({@link Path}):
  *
@@ -36,8 +37,8 @@ import org.dtmspark.sync.Filling;
  *   <li>{@link Path#DIRECT} (a CPU tensor): DJL's {@code toByteBuffer(true)} of a contiguous CPU
  *       tensor is a direct buffer over the tensor's own memory (PyTorch JNI {@code
  *       torchDirectByteBuffer}: {@code NewDirectByteBuffer(data_ptr)}), so the ring sums the
- *       gradient where it lies: no host copy, no allocation of its size, one native call per step
- *       for the view and one for the scaling.
+ *       gradient where it lies, sending from it and receiving gathered sums into it: no host copy,
+ *       no allocation of its size, a few native calls per step for the view.
  *   <li>{@link Path#STAGED} (a GPU tensor): one CPU tensor of the gradient's size, allocated on the
  *       first step and reused, is the ring's buffer. A copy thread downloads the gradient into it
  *       bucket by bucket ({@code index_put_} of a slice: libtorch's {@code copy_} across devices),
@@ -73,9 +74,8 @@ final class AllReduceGradientReducer implements GradientReducer {
   private List<Shape> shapes;
   private long numel = -1;
   private NDManager own;
-  private NDArray inverseRanks;
   private NDArray host;
-  private FloatBuffer hostView;
+  private ByteBuffer hostBytes;
   private ExecutorService copier;
   private float[] heap;
 
@@ -167,16 +167,15 @@ final class AllReduceGradientReducer implements GradientReducer {
     if (path == Path.PER_PARAMETER) {
       return perParameter(flatGradients, loss, started);
     }
+    float inverse = 1f / allReduce.worldSize();
     if (path == Path.DIRECT) {
-      // [numel] fp32: a view of the tensor's memory, summed in place by the ring.
-      FloatBuffer view = flatGradients.toByteBuffer(true).asFloatBuffer();
-      allReduce.sumInPlace(view, Filling.FILLED);
+      // [numel] fp32 in native order: the tensor's memory, averaged in place by the ring.
+      allReduce.sumInPlace(flatGradients.toByteBuffer(true), Filling.FILLED, inverse);
     } else {
-      staged(flatGradients, n);
+      staged(flatGradients, n, inverse);
     }
     this.loss[0] = (float) loss;
     allReduce.sumInPlace(this.loss);
-    flatGradients.muli(inverseRanks(flatGradients.getDevice()));
     return new Reduced(this.loss[0] / allReduce.worldSize(), (System.nanoTime() - started) / 1e9);
   }
 
@@ -201,20 +200,6 @@ final class AllReduceGradientReducer implements GradientReducer {
     }
   }
 
-  /** {@code []} fp32 holding {@code 1 / ranks} on {@code device}, made once. */
-  private NDArray inverseRanks(Device device) {
-    if (inverseRanks == null || !inverseRanks.getDevice().equals(device)) {
-      if (inverseRanks != null) {
-        inverseRanks.close();
-      }
-      NDArray scalar = Tensors.scalar(ownManager(), 1f / allReduce.worldSize());
-      inverseRanks = scalar.toDevice(device, false);
-      // Made inside the step's scope, kept for the run.
-      NDScope.unregister(scalar, inverseRanks);
-    }
-    return inverseRanks;
-  }
-
   private NDManager ownManager() {
     if (own == null) {
       own = NDManager.newBaseManager(Device.cpu());
@@ -226,12 +211,12 @@ final class AllReduceGradientReducer implements GradientReducer {
    * Downloads {@code flat} bucket by bucket on the copy thread into the host tensor while the ring
    * sums the buckets already there, then uploads the sums in one copy.
    */
-  private void staged(NDArray flat, int n) {
+  private void staged(NDArray flat, int n, float inverse) {
     if (host == null) {
       // [numel] fp32 on the CPU, once per run: the ring's buffer.
       host = ownManager().zeros(new Shape(numel), DataType.FLOAT32);
       NDScope.unregister(host); // made inside the step's scope, kept for the run
-      hostView = host.toByteBuffer(true).asFloatBuffer();
+      hostBytes = host.toByteBuffer(true);
       copier =
           Executors.newSingleThreadExecutor(
               task -> {
@@ -258,7 +243,7 @@ final class AllReduceGradientReducer implements GradientReducer {
           }
         });
     try {
-      allReduce.sumInPlace(hostView.duplicate(), progress);
+      allReduce.sumInPlace(hostBytes, progress, inverse);
     } finally {
       progress.awaitDone();
     }
@@ -312,8 +297,7 @@ final class AllReduceGradientReducer implements GradientReducer {
       own.close();
     }
     host = null;
-    hostView = null;
-    inverseRanks = null;
+    hostBytes = null;
     heap = null;
   }
 
