@@ -950,8 +950,11 @@ public final class RingAllReduce implements AllReduce {
     /** Stores {@code n} floats of {@code in} at index {@code start}. */
     void store(int start, int n, FloatBuffer in);
 
-    /** Adds {@code from[0, n)} to floats {@code [start, start + n)}. */
-    void add(int start, float[] from, int n, float[] scratch);
+    /**
+     * Adds {@code from[0, n)} to floats {@code [start, start + n)} and multiplies the sums by
+     * {@code scale} (1 leaves them as they are).
+     */
+    void add(int start, float[] from, int n, float scale, float[] scratch);
 
     /** Multiplies floats {@code [start, start + n)} by {@code scale}. */
     default void scale(int start, int n, float scale, float[] scratch) {
@@ -997,10 +1000,16 @@ public final class RingAllReduce implements AllReduce {
     }
 
     @Override
-    public void add(int start, float[] from, int n, float[] scratch) {
+    public void add(int start, float[] from, int n, float scale, float[] scratch) {
       int base = offset + start;
-      for (int i = 0; i < n; i++) {
-        data[base + i] += from[i];
+      if (scale == 1f) {
+        for (int i = 0; i < n; i++) {
+          data[base + i] += from[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          data[base + i] = (data[base + i] + from[i]) * scale;
+        }
       }
     }
   }
@@ -1042,10 +1051,16 @@ public final class RingAllReduce implements AllReduce {
     }
 
     @Override
-    public void add(int start, float[] from, int n, float[] scratch) {
+    public void add(int start, float[] from, int n, float scale, float[] scratch) {
       data.get(start, scratch, 0, n);
-      for (int i = 0; i < n; i++) {
-        scratch[i] += from[i];
+      if (scale == 1f) {
+        for (int i = 0; i < n; i++) {
+          scratch[i] += from[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          scratch[i] = (scratch[i] + from[i]) * scale;
+        }
       }
       data.put(start, scratch, 0, n);
     }
@@ -1119,13 +1134,9 @@ public final class RingAllReduce implements AllReduce {
       awaitBucket(frame);
       int start = plan.sendStart(frame);
       int n = plan.sendLength(frame);
-      // The owner scales the complete sum once; the others receive the scaled floats.
       boolean ownSum = plan.sendsOwnSum(frame);
       ByteBuffer out = sendBuffer.clear();
       if (wire == Wire.FP32) {
-        if (ownSum && scale != 1f) {
-          data.scale(start, n, scale, values);
-        }
         ByteBuffer view = data.view(start, n);
         if (view != null) {
           return view;
@@ -1135,7 +1146,7 @@ public final class RingAllReduce implements AllReduce {
         // The owner keeps the rounded sum it sends, so that every rank ends with the same floats.
         data.read(start, values, n);
         for (int i = 0; i < n; i++) {
-          short h = Half.fromFloat(ownSum ? values[i] * scale : values[i]);
+          short h = Half.fromFloat(values[i]);
           halves[i] = h;
           values[i] = Half.toFloat(h);
         }
@@ -1178,10 +1189,13 @@ public final class RingAllReduce implements AllReduce {
       int start = plan.receiveStart(frame);
       int n = plan.receiveLength(frame);
       boolean add = plan.reduces(frame);
+      // The last addition completes the segment this rank owns: its owner scales it, once, before
+      // sending it round, so every rank ends with the same scaled floats.
+      float times = plan.step(frame) == worldSize - 2 ? scale : 1f;
       if (wire == Wire.FP32) {
         if (add) {
           payload.asFloatBuffer().get(floats, 0, n);
-          data.add(start, floats, n, values);
+          data.add(start, floats, n, times, values);
         } else {
           data.store(start, n, payload.asFloatBuffer());
         }
@@ -1189,8 +1203,14 @@ public final class RingAllReduce implements AllReduce {
         payload.asShortBuffer().get(halves, 0, n);
         if (add) {
           data.read(start, values, n);
-          for (int i = 0; i < n; i++) {
-            values[i] += Half.toFloat(halves[i]);
+          if (times == 1f) {
+            for (int i = 0; i < n; i++) {
+              values[i] += Half.toFloat(halves[i]);
+            }
+          } else {
+            for (int i = 0; i < n; i++) {
+              values[i] = (values[i] + Half.toFloat(halves[i])) * times;
+            }
           }
         } else {
           for (int i = 0; i < n; i++) {

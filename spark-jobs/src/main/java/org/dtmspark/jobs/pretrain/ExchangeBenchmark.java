@@ -33,8 +33,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per path and step: the wall time of the exchange, first rank's start to last rank's end (the
  * host-side cost of a step: copies, the ring, the loss, the scaling), and the heap bytes every
- * thread of this JVM allocated during the step. Bus bandwidth is the bytes each rank sends, {@code
- * 4 numel 2 (R - 1) / R}, over the median time: the plain ring's is the bound.
+ * thread of this JVM allocated during the step; the heap is collected (untimed) before every step,
+ * so that one path's garbage is not collected while another is timed. Bus bandwidth is the bytes
+ * each rank sends, {@code 4 numel 2 (R - 1) / R}, over the median time: the plain ring's is the
+ * bound.
  */
 public final class ExchangeBenchmark {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeBenchmark.class);
@@ -167,6 +169,9 @@ public final class ExchangeBenchmark {
         for (int k = 0; k < plan.paths().size(); k++) {
           int index = k;
           CyclicBarrier start = new CyclicBarrier(ranks);
+          // Untimed: the garbage of the step before (the per-parameter path makes 687 MB per rank
+          // and step for ViT-B) is collected here, not while the next path is timed.
+          System.gc();
           long before = allocatedBytes();
           List<long[]> times =
               all(
