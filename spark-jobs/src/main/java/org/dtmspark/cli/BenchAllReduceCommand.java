@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.dtmspark.core.io.AtomicFiles;
+import org.dtmspark.jobs.pretrain.ExchangeBenchmark;
 import org.dtmspark.sync.AllReduceBenchmark;
 import org.dtmspark.sync.Wire;
 import picocli.CommandLine.Command;
@@ -24,7 +25,10 @@ import picocli.CommandLine.Spec;
       "Times the ring all-reduce of gradient synchronisation with every rank a thread of this JVM",
       "on loopback TCP: median time, algorithm and bus bandwidth (NCCL's definitions) for each",
       "parameter count, rank count and wire format, against this machine's memory-copy bandwidth",
-      "measured in the same run."
+      "measured in the same run.",
+      "With --exchange: times the whole gradient exchange of a step (AllReduceGradientReducer) on",
+      "the flat gradient of a ViT (--model) for each exchange path side by side, with the heap",
+      "allocated per step, against a plain socket ring moving the same bytes in the same run."
     })
 final class BenchAllReduceCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -76,6 +80,31 @@ final class BenchAllReduceCommand implements Callable<Integer> {
       description = "Buffer copied to measure memory bandwidth (default: ${DEFAULT-VALUE}).")
   String memcpySize;
 
+  @Option(
+      names = "--exchange",
+      description =
+          "Time the gradient exchange of a step instead of the bare all-reduce (uses the first"
+              + " of --ranks).")
+  boolean exchange;
+
+  @Option(
+      names = "--model",
+      defaultValue = "base",
+      description =
+          "With --exchange: the ViT size whose parameters make the gradient (default:"
+              + " ${DEFAULT-VALUE}, 86M).")
+  String model;
+
+  @Option(
+      names = "--paths",
+      split = ",",
+      defaultValue = "per-parameter,direct,staged",
+      description =
+          "With --exchange: per-parameter (the issue-5 exchange through heap arrays), direct (the"
+              + " ring sums the CPU tensor in place), staged (bucketed copies to a host tensor on"
+              + " a copy thread, the GPU path) (default: ${DEFAULT-VALUE}).")
+  List<String> paths;
+
   @Option(names = "--output", paramLabel = "FILE", description = "Also write the results as JSON.")
   Path output;
 
@@ -91,6 +120,17 @@ final class BenchAllReduceCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--bucket-size must be below 2g, cannot be: " + bucketSize);
     }
+    if (exchange) {
+      ExchangeBenchmark.Result result =
+          ExchangeBenchmark.run(
+              new ExchangeBenchmark.Plan(
+                  model, ranks.get(0), (int) bucket, paths, warmup, repeats));
+      ExchangeBenchmark.markdown(result).forEach(spec.commandLine().getOut()::println);
+      if (output != null) {
+        write(ExchangeBenchmark.toMap(result));
+      }
+      return 0;
+    }
     AllReduceBenchmark.Plan plan =
         new AllReduceBenchmark.Plan(
             counts,
@@ -104,13 +144,15 @@ final class BenchAllReduceCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     AllReduceBenchmark.markdown(result).forEach(out::println);
     if (output != null) {
-      byte[] bytes =
-          new ObjectMapper()
-              .enable(SerializationFeature.INDENT_OUTPUT)
-              .writeValueAsBytes(AllReduceBenchmark.toMap(result));
-      AtomicFiles.writeAtomically(output, o -> o.write(bytes));
+      write(AllReduceBenchmark.toMap(result));
     }
     return 0;
+  }
+
+  private void write(Object json) throws java.io.IOException {
+    byte[] bytes =
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
+    AtomicFiles.writeAtomically(output, o -> o.write(bytes));
   }
 
   /** Parses {@code 22M}, {@code 1.5k}, {@code 1000}: decimal units; errors name the option. */

@@ -1,5 +1,6 @@
 package org.dtmspark.sync;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -36,6 +37,20 @@ public interface AllReduce extends AutoCloseable {
    * with a {@link RingMismatchException} naming both ranks.
    */
   void sumInPlace(float[] data, int offset, int length);
+
+  /**
+   * Replaces the floats of {@code data}, from its position to its limit in the buffer's byte order,
+   * by {@code scale} times their element-wise sum over all ranks, in place (a direct buffer may be
+   * the memory of a tensor); position and limit stay as they were. Each sum is scaled once, by the
+   * rank that owns it, so results are bit-identical on every rank; {@code scale = 1 / worldSize}
+   * gives the mean at no extra pass. Every rank must pass the same number of floats, as for {@link
+   * #sumInPlace(float[], int, int)}.
+   *
+   * @param filling when this rank's values of each part of {@code data} are in place: the ring
+   *     sends, adds and overwrites a bucket only after {@link Filling#awaitFilled} returns for its
+   *     end
+   */
+  void sumInPlace(ByteBuffer data, Filling filling, float scale);
 
   /**
    * Gives every rank every rank's {@code payload}: element {@code i} of the result is rank {@code

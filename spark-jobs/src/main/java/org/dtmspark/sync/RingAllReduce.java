@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -56,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * authentication is closed and logged (WARN, with the remote address) and the endpoint keeps
  * waiting for the right peer until the connect timeout.
  *
+ * <p>The buffer is a {@code float[]} or a {@link FloatBuffer}; a direct buffer may be the memory of
+ * a tensor, summed where it lies. With a {@link Filling} the ring sends and adds each bucket only
+ * once the producer has put this rank's values of it in the buffer, so that filling the buffer
+ * (downloads from a GPU) overlaps the transfer of the buckets before.
+ *
  * <p>Results are bit-identical on every rank: each segment's sum is computed by one rank (its
  * owner) and copied by the others. With {@link Wire#FP16} the owner replaces its sum by the rounded
  * value it sends, so it holds what the others receive.
@@ -101,6 +107,7 @@ public final class RingAllReduce implements AllReduce {
   private final ByteBuffer sendBuffer;
   private final ByteBuffer receiveBuffer;
   private final float[] floats;
+  private final float[] values;
   private final short[] halves;
   private int operation;
   private volatile String closedBecause;
@@ -124,6 +131,7 @@ public final class RingAllReduce implements AllReduce {
       sendBuffer = null;
       receiveBuffer = null;
       floats = null;
+      values = null;
       halves = null;
       return;
     }
@@ -142,6 +150,7 @@ public final class RingAllReduce implements AllReduce {
     sendBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     receiveBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     floats = options.wire() == Wire.FP32 ? new float[segment] : null;
+    values = new float[segment];
     halves = options.wire() == Wire.FP16 ? new short[segment] : null;
   }
 
@@ -614,7 +623,39 @@ public final class RingAllReduce implements AllReduce {
     }
     int op = ++operation;
     RingPlan plan = new RingPlan(worldSize, rank, length, options.bucketElements());
-    run(new Sum(plan, data, offset, op), op, deadline());
+    long deadline = deadline();
+    run(
+        new Sum(plan, new ArrayFloats(data, offset), Filling.FILLED, 1f, op, deadline),
+        op,
+        deadline);
+  }
+
+  @Override
+  public void sumInPlace(ByteBuffer data, Filling filling, float scale) {
+    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(filling, "filling");
+    if (data.isReadOnly() || data.remaining() % Float.BYTES != 0) {
+      throw new IllegalArgumentException(
+          "Buffer to sum must be writable and hold whole floats, cannot be: "
+              + (data.isReadOnly() ? "read-only" : data.remaining() + " bytes"));
+    }
+    if (!Float.isFinite(scale)) {
+      throw new IllegalArgumentException("Scale must be finite, cannot be: " + scale);
+    }
+    ensureOpen();
+    long deadline = deadline();
+    int length = data.remaining() / Float.BYTES;
+    BufferFloats floats = new BufferFloats(data, options.wire());
+    if (worldSize == 1) {
+      filling.awaitFilled(length, deadline);
+      if (scale != 1f) {
+        floats.scale(0, length, scale, new float[Math.min(length, 1 << 16)]);
+      }
+      return;
+    }
+    int op = ++operation;
+    RingPlan plan = new RingPlan(worldSize, rank, length, options.bucketElements());
+    run(new Sum(plan, floats, filling, scale, op, deadline), op, deadline);
   }
 
   @Override
@@ -892,19 +933,175 @@ public final class RingAllReduce implements AllReduce {
     };
   }
 
+  /**
+   * The floats an all-reduce sums in place: a heap array or a (possibly direct) buffer. Bulk copies
+   * only, so that neither form costs a call per element.
+   */
+  private interface Floats {
+    /** Copies {@code n} floats from index {@code start} into {@code to[0, n)}. */
+    void read(int start, float[] to, int n);
+
+    /** Copies {@code from[0, n)} to index {@code start}. */
+    void write(int start, float[] from, int n);
+
+    /** Writes floats {@code [start, start + n)} into {@code out} (little-endian fp32). */
+    void encode(int start, int n, FloatBuffer out);
+
+    /** Stores {@code n} floats of {@code in} at index {@code start}. */
+    void store(int start, int n, FloatBuffer in);
+
+    /**
+     * Adds {@code from[0, n)} to floats {@code [start, start + n)} and multiplies the sums by
+     * {@code scale} (1 leaves them as they are).
+     */
+    void add(int start, float[] from, int n, float scale, float[] scratch);
+
+    /** Multiplies floats {@code [start, start + n)} by {@code scale}. */
+    default void scale(int start, int n, float scale, float[] scratch) {
+      for (int done = 0; done < n; ) {
+        int k = Math.min(scratch.length, n - done);
+        read(start + done, scratch, k);
+        for (int i = 0; i < k; i++) {
+          scratch[i] *= scale;
+        }
+        write(start + done, scratch, k);
+        done += k;
+      }
+    }
+
+    /**
+     * The wire bytes of floats {@code [start, start + n)} as a view of this buffer, for sending
+     * from and receiving into without a copy; {@code null} when the floats must be copied.
+     */
+    default ByteBuffer view(int start, int n) {
+      return null;
+    }
+  }
+
+  private record ArrayFloats(float[] data, int offset) implements Floats {
+    @Override
+    public void read(int start, float[] to, int n) {
+      System.arraycopy(data, offset + start, to, 0, n);
+    }
+
+    @Override
+    public void write(int start, float[] from, int n) {
+      System.arraycopy(from, 0, data, offset + start, n);
+    }
+
+    @Override
+    public void encode(int start, int n, FloatBuffer out) {
+      out.put(data, offset + start, n);
+    }
+
+    @Override
+    public void store(int start, int n, FloatBuffer in) {
+      in.get(data, offset + start, n);
+    }
+
+    @Override
+    public void add(int start, float[] from, int n, float scale, float[] scratch) {
+      int base = offset + start;
+      if (scale == 1f) {
+        for (int i = 0; i < n; i++) {
+          data[base + i] += from[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          data[base + i] = (data[base + i] + from[i]) * scale;
+        }
+      }
+    }
+  }
+
+  /**
+   * Floats in a byte buffer, indexed from the caller's position (a slice, so the caller's position
+   * stays put). A direct little-endian buffer with the fp32 wire holds exactly the wire's bytes:
+   * frames are sent from it and gathered sums received into it without a copy.
+   */
+  private static final class BufferFloats implements Floats {
+    private final ByteBuffer bytes;
+    private final FloatBuffer data;
+    private final boolean wireBytes;
+
+    BufferFloats(ByteBuffer buffer, Wire wire) {
+      bytes = buffer.slice().order(buffer.order());
+      data = bytes.asFloatBuffer();
+      wireBytes = wire == Wire.FP32 && bytes.isDirect() && bytes.order() == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    @Override
+    public void read(int start, float[] to, int n) {
+      data.get(start, to, 0, n);
+    }
+
+    @Override
+    public void write(int start, float[] from, int n) {
+      data.put(start, from, 0, n);
+    }
+
+    @Override
+    public void encode(int start, int n, FloatBuffer out) {
+      out.put(data.slice(start, n));
+    }
+
+    @Override
+    public void store(int start, int n, FloatBuffer in) {
+      data.slice(start, n).put(in);
+    }
+
+    @Override
+    public void add(int start, float[] from, int n, float scale, float[] scratch) {
+      data.get(start, scratch, 0, n);
+      if (scale == 1f) {
+        for (int i = 0; i < n; i++) {
+          scratch[i] += from[i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          scratch[i] = (scratch[i] + from[i]) * scale;
+        }
+      }
+      data.put(start, scratch, 0, n);
+    }
+
+    @Override
+    public ByteBuffer view(int start, int n) {
+      return wireBytes ? bytes.slice(start * Float.BYTES, n * Float.BYTES) : null;
+    }
+  }
+
   /** {@code sumInPlace}: the frames of a {@link RingPlan}. */
   private final class Sum implements Exchange {
     private final RingPlan plan;
-    private final float[] data;
-    private final int offset;
+    private final Floats data;
+    private final Filling filling;
+    private final float scale;
     private final int op;
     private final Wire wire = options.wire();
+    private final int bucketElements = options.bucketElements();
+    private final long deadline;
+    private int filledBuckets;
+    private boolean receivedInPlace;
 
-    Sum(RingPlan plan, float[] data, int offset, int op) {
+    Sum(RingPlan plan, Floats data, Filling filling, float scale, int op, long deadline) {
       this.plan = plan;
       this.data = data;
-      this.offset = offset;
+      this.filling = filling;
+      this.scale = scale;
       this.op = op;
+      this.deadline = deadline;
+    }
+
+    /** Waits until this rank's values of {@code frame}'s bucket are in the buffer. */
+    private void awaitBucket(int frame) {
+      int bucket = plan.bucket(frame);
+      if (bucket < filledBuckets) {
+        return;
+      }
+      int end = (int) Math.min(plan.length(), (long) (bucket + 1) * bucketElements);
+      filling.awaitFilled(end, deadline);
+      filledBuckets = bucket + 1;
     }
 
     @Override
@@ -934,20 +1131,27 @@ public final class RingAllReduce implements AllReduce {
 
     @Override
     public ByteBuffer encode(int frame) {
-      int start = offset + plan.sendStart(frame);
+      awaitBucket(frame);
+      int start = plan.sendStart(frame);
       int n = plan.sendLength(frame);
+      boolean ownSum = plan.sendsOwnSum(frame);
       ByteBuffer out = sendBuffer.clear();
       if (wire == Wire.FP32) {
-        out.asFloatBuffer().put(data, start, n);
+        ByteBuffer view = data.view(start, n);
+        if (view != null) {
+          return view;
+        }
+        data.encode(start, n, out.asFloatBuffer());
       } else {
         // The owner keeps the rounded sum it sends, so that every rank ends with the same floats.
-        boolean keepRounded = plan.sendsOwnSum(frame);
+        data.read(start, values, n);
         for (int i = 0; i < n; i++) {
-          short h = Half.fromFloat(data[start + i]);
+          short h = Half.fromFloat(values[i]);
           halves[i] = h;
-          if (keepRounded) {
-            data[start + i] = Half.toFloat(h);
-          }
+          values[i] = Half.toFloat(h);
+        }
+        if (ownSum) {
+          data.write(start, values, n);
         }
         out.asShortBuffer().put(halves, 0, n);
       }
@@ -964,34 +1168,56 @@ public final class RingAllReduce implements AllReduce {
                     + " differently",
                 fromRank, payloadBytes, rank, expected, describe()));
       }
+      // Received floats overwrite or add to this rank's own: they must be in the buffer first.
+      awaitBucket(frame);
+      receivedInPlace = false;
+      if (!plan.reduces(frame)) {
+        ByteBuffer view = data.view(plan.receiveStart(frame), plan.receiveLength(frame));
+        if (view != null) {
+          receivedInPlace = true;
+          return view;
+        }
+      }
       return receiveBuffer.clear().limit(payloadBytes);
     }
 
     @Override
     public void decode(int frame, ByteBuffer payload) {
-      int start = offset + plan.receiveStart(frame);
+      if (receivedInPlace) {
+        return;
+      }
+      int start = plan.receiveStart(frame);
       int n = plan.receiveLength(frame);
       boolean add = plan.reduces(frame);
+      // The last addition completes the segment this rank owns: its owner scales it, once, before
+      // sending it round, so every rank ends with the same scaled floats.
+      float times = plan.step(frame) == worldSize - 2 ? scale : 1f;
       if (wire == Wire.FP32) {
         if (add) {
           payload.asFloatBuffer().get(floats, 0, n);
-          for (int i = 0; i < n; i++) {
-            data[start + i] += floats[i];
-          }
+          data.add(start, floats, n, times, values);
         } else {
-          payload.asFloatBuffer().get(data, start, n);
+          data.store(start, n, payload.asFloatBuffer());
         }
       } else {
         payload.asShortBuffer().get(halves, 0, n);
         if (add) {
-          for (int i = 0; i < n; i++) {
-            data[start + i] += Half.toFloat(halves[i]);
+          data.read(start, values, n);
+          if (times == 1f) {
+            for (int i = 0; i < n; i++) {
+              values[i] += Half.toFloat(halves[i]);
+            }
+          } else {
+            for (int i = 0; i < n; i++) {
+              values[i] = (values[i] + Half.toFloat(halves[i])) * times;
+            }
           }
         } else {
           for (int i = 0; i < n; i++) {
-            data[start + i] = Half.toFloat(halves[i]);
+            values[i] = Half.toFloat(halves[i]);
           }
         }
+        data.write(start, values, n);
       }
     }
 

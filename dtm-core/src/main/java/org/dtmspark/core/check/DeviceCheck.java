@@ -36,11 +36,16 @@ import org.dtmspark.core.nn.VitConfig;
 import org.dtmspark.core.nn.VitFlops;
 import org.dtmspark.core.optim.AdamW;
 import org.dtmspark.core.optim.AdamWConfig;
+import org.dtmspark.core.optim.FlatParameters;
 import org.dtmspark.core.optim.ParameterGroups;
+import org.dtmspark.core.precision.Autocast;
+import org.dtmspark.core.precision.LossScaler;
 import org.dtmspark.core.teacher.ClipVisionConfig;
 import org.dtmspark.core.teacher.ClipVisionTeacher;
 import org.dtmspark.core.teacher.RandomClipCheckpoint;
 import org.dtmspark.core.train.DtmStep;
+import org.dtmspark.core.train.GradientReducer;
+import org.dtmspark.core.train.GradientUpdate;
 import org.dtmspark.core.train.Seeds;
 
 /**
@@ -58,8 +63,8 @@ import org.dtmspark.core.train.Seeds;
  *       loss with a sampled two-level morphing schedule, backward, global-norm clipping, AdamW) on
  *       fixed random targets, as from a target cache: images/s, median step time, the losses, and
  *       on a GPU the device memory in use (CUDA's {@code total - free}, so the caching allocator's
- *       reserve and the context count). One row per precision; a precision this build cannot train
- *       in gets a row saying so.
+ *       reserve and the context count). One row per precision, fp16 with autocast and a dynamic
+ *       loss scale, as {@code pretrain.precision=fp16} trains.
  * </ul>
  *
  * <p>Nothing is downloaded: the teacher's weights are drawn from the seed.
@@ -90,6 +95,13 @@ public final class DeviceCheck {
       }
       throw new IllegalArgumentException(
           "--precisions entries must be fp32 or fp16, cannot be: '" + s + "'");
+    }
+
+    /** The training step's mode for this precision ({@code pretrain.precision}). */
+    org.dtmspark.core.precision.Precision training() {
+      return this == FP32
+          ? org.dtmspark.core.precision.Precision.FP32
+          : org.dtmspark.core.precision.Precision.FP16;
     }
   }
 
@@ -164,12 +176,6 @@ public final class DeviceCheck {
       return gpu ? Device.gpu(0) : Device.cpu();
     }
   }
-
-  /**
-   * Training precisions this build can run. fp16 training needs mixed precision in the step ({@code
-   * pretrain.precision}), which this build does not have.
-   */
-  static final List<Precision> TRAINABLE = List.of(Precision.FP32);
 
   private DeviceCheck() {}
 
@@ -444,14 +450,6 @@ public final class DeviceCheck {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("precision", precision.label());
     row.put("device", plan.device().toString());
-    if (!TRAINABLE.contains(precision)) {
-      row.put(
-          "status",
-          "not available in this build: "
-              + precision.label()
-              + " training needs pretrain.precision (mixed precision in the step)");
-      return row;
-    }
     VitConfig config = plan.student();
     int b = plan.benchBatch();
     int s = config.imageSize();
@@ -472,6 +470,8 @@ public final class DeviceCheck {
     List<Double> seconds = new ArrayList<>();
     List<Double> tokenWiseSeconds = new ArrayList<>();
     List<Double> losses = new ArrayList<>();
+    int skipped = 0;
+    double lossScale = 1;
     try (NDManager manager = NDManager.newBaseManager(plan.device())) {
       VisionTransformer student = VisionTransformer.initialize(config, manager, plan.seed());
       student.parameters().requireGradients();
@@ -479,8 +479,16 @@ public final class DeviceCheck {
       NDArray px = Tensors.fromHost(manager, pixels, new Shape(b, 3, s, s)); // [B, 3, S, S]
       NDArray tg = Tensors.fromHost(manager, targets, new Shape(b, n, p)); // [B, N, P]
       NDArray probe = student.parameters().get(student.parameters().names().get(0));
-      try (AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, manager)) {
-        DtmStep step = new DtmStep(student, adamW, new DtmLoss(DtmLossConfig.DEFAULT), 3.0);
+      org.dtmspark.core.precision.Precision mode = precision.training();
+      if (mode.mixed()) {
+        Autocast.ensureAvailable();
+      }
+      try (FlatParameters flat = FlatParameters.of(student.parameters());
+          AdamW adamW = new AdamW(AdamWConfig.PRETRAIN, groups, flat);
+          GradientUpdate update =
+              new GradientUpdate(
+                  flat, adamW, LossScaler.forPrecision(mode), 3.0, GradientReducer.LOCAL)) {
+        DtmStep step = new DtmStep(student, update, new DtmLoss(DtmLossConfig.DEFAULT), 1, mode);
         for (int i = 0; i < plan.warmup() + plan.steps(); i++) {
           float[] mask = masks.sampleBatch(b, Seeds.rng(plan.seed(), "check-mask", i));
           MorphSchedule schedule = sampler.sample(Seeds.rng(plan.seed(), "check-morph", i));
@@ -488,6 +496,8 @@ public final class DeviceCheck {
           double[] dtm = timedStep(step, manager, px, mask, tg, schedule, probe);
           double[] tokenWise = timedStep(step, manager, px, mask, tg, TOKEN_WISE, probe);
           losses.add(dtm[1]);
+          skipped += (int) (dtm[2] + tokenWise[2]);
+          lossScale = tokenWise[3];
           if (i >= plan.warmup()) {
             seconds.add(dtm[0]);
             tokenWiseSeconds.add(tokenWise[0]);
@@ -507,6 +517,8 @@ public final class DeviceCheck {
     row.put("tflops_achieved", VitFlops.trainingPerImage(config) * b / median / 1e12);
     row.put("loss_first", losses.get(0));
     row.put("loss_last", losses.get(losses.size() - 1));
+    row.put("skipped_steps", skipped);
+    row.put("loss_scale_last", lossScale);
     row.put("step_samples_s", seconds);
     double tokenWise = median(tokenWiseSeconds);
     row.put("token_wise_step_s_median", tokenWise);
@@ -529,7 +541,8 @@ public final class DeviceCheck {
    * One optimizer step, timed until its update is done.
    *
    * @param mask {@code [B, N]} on the host, 1 = masked
-   * @return the seconds and the loss
+   * @return the seconds, the loss, 1 if the loss scaler skipped the update (else 0), the loss scale
+   *     after the step
    */
   private static double[] timedStep(
       DtmStep step,
@@ -547,7 +560,9 @@ public final class DeviceCheck {
       long start = System.nanoTime();
       DtmStep.Stats stats = step.run(pixels, mk, targets, schedule, 1e-4);
       probe.reshape(-1).getFloat(0); // waits for the optimizer's update
-      return new double[] {(System.nanoTime() - start) / 1e9, stats.loss()};
+      return new double[] {
+        (System.nanoTime() - start) / 1e9, stats.loss(), stats.skipped() ? 1 : 0, stats.lossScale()
+      };
     }
   }
 

@@ -2,6 +2,7 @@ package org.dtmspark.core.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class DeviceCheckTest {
 
   @Test
   @SuppressWarnings("unchecked")
-  void cpuRunComparesTeacherPrecisionsTrainsAndMarksWhatItSkipped() throws Exception {
+  void cpuRunComparesTeacherPrecisionsAndTrainsInFp32AndFp16() throws Exception {
     Map<String, Object> r = DeviceCheck.run(tinyPlan());
     assertThat(r.get("format")).isEqualTo(DeviceCheck.FORMAT);
     assertThat(((Map<String, Object>) r.get("engine")).get("pytorch")).isEqualTo("2.7.1");
@@ -63,7 +64,13 @@ class DeviceCheckTest {
     assertThat((List<Double>) fp32.get("step_samples_s")).hasSize(2);
     assertThat((double) fp32.get("token_wise_images_per_s")).isPositive();
     assertThat((double) fp32.get("loss_first")).isFinite().isPositive();
-    assertThat(train.get(1).get("status").toString()).startsWith("not available in this build");
+    assertThat((int) fp32.get("skipped_steps")).isZero();
+    Map<String, Object> fp16 = train.get(1);
+    assertThat(fp16.get("status")).isEqualTo("ok");
+    // the same weights, pixels and targets: mixed precision changes the first loss by rounding only
+    assertThat((double) fp16.get("loss_first"))
+        .isCloseTo((double) fp32.get("loss_first"), withinPercentage(1));
+    assertThat((double) fp16.get("loss_scale_last")).isPositive();
     assertThat(((Map<String, Object>) r.get("student")).get("token_head_dim")).isEqualTo(512);
   }
 

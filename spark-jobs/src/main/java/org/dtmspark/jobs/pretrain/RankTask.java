@@ -1,7 +1,9 @@
 package org.dtmspark.jobs.pretrain;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -32,6 +35,7 @@ import org.dtmspark.data.Datasets;
 import org.dtmspark.data.cache.ShardTargetStore;
 import org.dtmspark.jobs.HadoopConf;
 import org.dtmspark.sync.RingAllReduce;
+import org.dtmspark.sync.RingOrder;
 import org.dtmspark.sync.SyncOptions;
 import org.dtmspark.sync.Wire;
 import org.slf4j.Logger;
@@ -42,8 +46,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>rank = partition id; device = the GPU Spark assigned to the task, the CPU when none;
+ *   <li>sets libtorch's intra-op threads to the task's CPUs ({@link TaskResources});
  *   <li>opens its all-reduce endpoint and, through the barrier's {@code allGather}, learns every
- *       rank's address and the checkpoint rank 0 chose to resume from (so all ranks agree);
+ *       rank's address and device and the checkpoint rank 0 chose to resume from (so all ranks
+ *       agree); the ring goes round the ranks ordered by (host, device) ({@link RingOrder});
  *   <li>builds the authenticated ring, checking that every rank has the same model, data and
  *       targets (the fingerprint);
  *   <li>trains its slice of every global batch with {@link Pretrainer}; rank 0 publishes
@@ -122,21 +128,40 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
     Configuration conf = hadoopConf.get();
     RunDirectory run = new RunDirectory(conf, new org.apache.hadoop.fs.Path(output));
     Device device = device(context);
+    int threads =
+        TaskResources.intraOpThreads(
+            System.getProperty(TaskResources.THREADS_PROPERTY), context.cpus());
+    JniUtils.setNumThreads(threads);
     String host = hostOf(context.getTaskInfos()[rank].address());
 
     try (RingAllReduce.Endpoint endpoint = RingAllReduce.listen(host)) {
       String resume =
           rank == 0 ? run.latestCheckpoint().map(c -> c.path().toString()).orElse("") : "";
-      String[] gathered = context.allGather(endpoint.address() + "\n" + resume);
+      int deviceIndex = device.isGpu() ? device.getDeviceId() : -1;
+      String[] gathered =
+          context.allGather(endpoint.address() + "\n" + deviceIndex + "\n" + resume);
       List<String> addresses = Arrays.stream(gathered).map(m -> m.split("\n", -1)[0]).toList();
-      String resumeFrom = gathered[0].split("\n", -1)[1];
+      String resumeFrom = gathered[0].split("\n", -1)[2];
+      // The ring goes round the hosts, not the ranks: each host carries two cross-host links.
+      List<RingOrder.Member> members = new ArrayList<>();
+      for (int r = 0; r < ranks; r++) {
+        int gpu = Integer.parseInt(gathered[r].split("\n", -1)[1]);
+        members.add(new RingOrder.Member(hostOf(addresses.get(r)), gpu));
+      }
+      int[] order = RingOrder.ranksInRingOrder(members);
+      int position = RingOrder.positionOf(order, rank);
+      List<String> ring = Arrays.stream(order).mapToObj(addresses::get).toList();
       LOG.info(
-          "Rank {} of {} on {} ({}), ring {}{}",
+          "Rank {} of {} on {} ({}, {} intra-op threads), ring position {} of ranks {} ({}"
+              + " cross-host links){}",
           rank,
           ranks,
           host,
           device,
-          addresses,
+          threads,
+          position,
+          Arrays.toString(order),
+          RingOrder.crossHostLinks(members, order),
           resumeFrom.isEmpty() ? "" : ", resuming from " + resumeFrom);
 
       ImageDataset data = Datasets.open(images);
@@ -151,16 +176,15 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
                 .withBucketBytes(distributed.bucketMib() << 20)
                 .withWire(Wire.parse(distributed.wire()));
         Optional<Path> local = Optional.empty();
-        try (RingAllReduce ring = endpoint.connect(rank, addresses, secret, fingerprint, sync)) {
+        try (RingAllReduce allReduce = endpoint.connect(position, ring, secret, fingerprint, sync);
+            GradientReducer reducer =
+                ranks == 1
+                    ? GradientReducer.LOCAL
+                    : new AllReduceGradientReducer(allReduce, sync.bucketBytes() / Float.BYTES)) {
           if (!resumeFrom.isEmpty()) {
             local = Optional.of(run.download(new org.apache.hadoop.fs.Path(resumeFrom)));
           }
-          Pretrainer.Replica replica =
-              new Pretrainer.Replica(
-                  rank,
-                  ranks,
-                  ranks == 1 ? GradientReducer.LOCAL : new AllReduceGradientReducer(ring),
-                  device);
+          Pretrainer.Replica replica = new Pretrainer.Replica(rank, ranks, reducer, device);
           try (RunOutput out =
               rank == 0 ? new Rank0Output(run, metricsAddress, secret) : RunOutput.NONE) {
             Pretrainer.Outcome outcome = pretrainer.run(data, source, replica, out, local);
@@ -238,23 +262,21 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
     }
   }
 
-  /** The task's GPU when Spark assigned one ({@code gpu} resource), else the CPU. */
+  /**
+   * The task's GPU when Spark assigned one ({@code gpu} resource), else the CPU; fails when the
+   * task sees CUDA devices but was given none ({@link TaskResources#device}).
+   */
   static Device device(BarrierTaskContext context) {
-    Map<String, ResourceInformation> resources = context.resourcesJMap();
-    ResourceInformation gpu = resources.get("gpu");
-    if (gpu == null || gpu.addresses().length == 0) {
-      return Device.cpu();
-    }
-    String address = gpu.addresses()[0];
-    try {
-      return Device.gpu(Integer.parseInt(address.trim()));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "GPU address of the task must be a device index, cannot be: " + address, e);
-    }
+    ResourceInformation gpu = context.resourcesJMap().get("gpu");
+    String[] given = gpu == null ? new String[0] : gpu.addresses();
+    return TaskResources.device(Engine.getInstance().getGpuCount(), given);
   }
 
-  private static String hostOf(String address) {
+  /** The host of {@code host:port}, {@code [v6]:port} or a bare host. */
+  static String hostOf(String address) {
+    if (address.startsWith("[") && address.indexOf(']') > 0) {
+      return address.substring(1, address.indexOf(']'));
+    }
     int colon = address.lastIndexOf(':');
     return colon > 0 && address.indexOf(':') == colon ? address.substring(0, colon) : address;
   }
