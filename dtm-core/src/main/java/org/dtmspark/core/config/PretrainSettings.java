@@ -12,7 +12,8 @@ public record PretrainSettings(
     MorphSettings morph,
     OptimSettings optim,
     TrainSettings train,
-    DistributedSettings distributed) {
+    DistributedSettings distributed,
+    DataSettings data) {
 
   public static PretrainSettings from(Config config) {
     SettingsReader root = new SettingsReader(config, "");
@@ -26,6 +27,7 @@ public record PretrainSettings(
         MorphSettings.from(p.section("morph")),
         OptimSettings.from(p.section("optim")),
         TrainSettings.from(p.section("train")),
-        DistributedSettings.from(p.section("distributed")));
+        DistributedSettings.from(p.section("distributed")),
+        DataSettings.from(p.section("data")));
   }
 }

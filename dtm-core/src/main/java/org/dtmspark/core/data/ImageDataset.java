@@ -27,6 +27,21 @@ public interface ImageDataset {
     return new int[] {size()};
   }
 
+  /**
+   * A hint that block {@code block} (of {@link #blocks()}) will be read soon: a dataset that reads
+   * from storage may start reading it on an I/O thread and holds it until {@link #release}d. Calls
+   * nest: a block prefetched twice stays until released twice. No-op by default.
+   */
+  default void prefetch(int block) {}
+
+  /** Ends one {@link #prefetch} of {@code block}; a block never prefetched is ignored. */
+  default void release(int block) {}
+
+  /** Bytes read from storage so far by this dataset's image reads (0 for in-memory data). */
+  default long bytesRead() {
+    return 0;
+  }
+
   /** The decoded image {@code index}. */
   RgbImage image(int index);
 }

@@ -14,6 +14,7 @@ import org.dtmspark.core.data.ViewParams;
  * @param views the exact view of every image, {@code [B]}
  * @param targets cached teacher tokens of those views, {@code [B, N, P]} row-major, or null when
  *     the targets come from an online teacher
+ * @param read on the last batch of an epoch, the bytes this rank read for that epoch; else null
  */
 public record Batch(
     long step,
@@ -22,8 +23,18 @@ public record Batch(
     float[] pixels,
     float[] mask,
     List<ViewParams> views,
-    float[] targets) {
+    float[] targets,
+    DataRead read) {
   public int size() {
     return indices.length;
   }
+
+  /**
+   * What one rank read from storage during one epoch (on a resumed run, from the resume on).
+   *
+   * @param epoch the epoch, 0-based
+   * @param imageBytes bytes read from image shards
+   * @param targetBytes bytes read from the target cache
+   */
+  public record DataRead(long epoch, long imageBytes, long targetBytes) {}
 }

@@ -153,9 +153,11 @@ public final class Pretrainer {
 
   /**
    * The batch plan of {@code replica}: {@code train.batch-size} is the global batch, each rank
-   * takes {@code batch-size / ranks}.
+   * takes {@code batch-size / ranks}; the images are dealt to {@code pretrain.data.streams}
+   * streams.
    *
-   * @throws ConfigError when the batch size is not a multiple of the number of ranks
+   * @throws ConfigError when the batch size is not a multiple of the number of ranks, or the
+   *     streams are not a multiple of the ranks or a divisor of the batch size
    */
   public BatchPlan plan(ImageDataset data, Targets targets, Replica replica) {
     int batch = settings.train().batchSize();
@@ -167,9 +169,10 @@ public final class Pretrainer {
               + "), cannot be: "
               + batch);
     }
+    int streams = settings.data().streamsFor(ranks);
     IntPredicate keep = targets instanceof Cached c ? c.store()::has : i -> true;
     return BatchPlan.of(data.blocks(), keep, batch / ranks, settings.seed())
-        .forRank(replica.rank(), ranks);
+        .forRank(batch / ranks, replica.rank(), ranks, streams);
   }
 
   /**
@@ -255,6 +258,18 @@ public final class Pretrainer {
                 + " but the configuration asks for "
                 + config);
       }
+      if (loaded != null && ModelCheckpoints.streams(loaded.meta()) != plan.streams()) {
+        int saved = ModelCheckpoints.streams(loaded.meta());
+        throw new ConfigError(
+            "Checkpoint "
+                + resumeFrom.orElseThrow()
+                + (saved < 0
+                    ? " records no data streams (written before pretrain.data.streams existed)"
+                    : " was trained with pretrain.data.streams = " + saved)
+                + "; this run deals the data to "
+                + plan.streams()
+                + " streams: resume with the same number of streams (and ranks dividing it)");
+      }
       long startStep = loaded != null ? loaded.step() : 0;
       var params = student.parameters();
       ParameterGroups groups =
@@ -327,17 +342,20 @@ public final class Pretrainer {
                 (done - startStep) * (double) globalBatch / elapsedSeconds(started));
             output.metrics(record);
           }
+          if (b.read() != null) {
+            output.dataRead(replica.rank(), b.read());
+          }
           progress.update(done - startStep, Map.of("loss", String.format("%.4f", stats.loss())));
           if (train.checkpointEverySteps() > 0
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
-            saveCheckpoint(output, "step-" + done, student, optimizer, done, stepsPerEpoch, data);
+            saveCheckpoint(output, "step-" + done, student, optimizer, done, plan, data);
           }
         }
         progress.finish();
         double seconds = elapsedSeconds(started);
         String last =
-            saveCheckpoint(output, "last", student, optimizer, endStep, stepsPerEpoch, data);
+            saveCheckpoint(output, "last", student, optimizer, endStep, plan, data);
         double mean = recent.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         long run = endStep - startStep;
         return new Outcome(run, endStep, lastLoss, mean, run * globalBatch / seconds, last);
@@ -355,14 +373,22 @@ public final class Pretrainer {
       VisionTransformer student,
       AdamW optimizer,
       long step,
-      long stepsPerEpoch,
+      BatchPlan plan,
       ImageDataset data)
       throws IOException {
     return output.checkpoint(
         name,
         dir ->
             ModelCheckpoints.save(
-                dir, student, optimizer, step, stepsPerEpoch, settings, data.id(), "dtm-student"));
+                dir,
+                student,
+                optimizer,
+                step,
+                plan.stepsPerEpoch(),
+                plan.streams(),
+                settings,
+                data.id(),
+                "dtm-student"));
   }
 
   private static void checkTargets(Targets targets, VitConfig config) {
