@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -116,6 +117,30 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
     }
   }
 
+  /**
+   * Opens {@code path} for reading the row groups that {@code rowGroupsOf} chooses from the file's
+   * key-value metadata (one footer read), reporting every byte read from storage to {@code
+   * bytesRead} (null: no count).
+   */
+  public static <T> ParquetRowReader<T> open(
+      Configuration conf,
+      Path path,
+      RowCodec<T> codec,
+      MessageType requested,
+      Function<Map<String, String>, List<Integer>> rowGroupsOf,
+      LongConsumer bytesRead)
+      throws IOException {
+    ParquetFileReader reader = openChecked(conf, path, codec, requested, bytesRead);
+    try {
+      List<Integer> groups =
+          rowGroupsOf.apply(reader.getFooter().getFileMetaData().getKeyValueMetaData());
+      return new ParquetRowReader<>(path, reader, codec, requested, groups);
+    } catch (RuntimeException e) {
+      closeQuietly(reader, e);
+      throw e;
+    }
+  }
+
   /** The row groups of {@code path}, after the same checks as {@link #open}. */
   public static List<RowGroupInfo> rowGroups(Configuration conf, Path path, RowCodec<?> codec)
       throws IOException {
@@ -192,7 +217,8 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
               + " format version "
               + version
               + "; this reader reads version "
-              + codec.formatVersion());
+              + codec.formatVersion()
+              + codec.otherVersionAdvice(version));
     }
     String content = kv.get(codec.contentKey());
     if (!codec.content().equals(content)) {

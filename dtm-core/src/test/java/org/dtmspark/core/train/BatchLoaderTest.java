@@ -20,19 +20,19 @@ class BatchLoaderTest {
 
   @Test
   void twoRanksDrawTheSameViewsAndMasksAsOneRankForTheSameImages() {
-    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3);
-    BatchPlan half = BatchPlan.of(new int[] {10, 14}, i -> true, 3, 3);
+    // Two streams: one rank takes 3 images of stream 0, then 3 of stream 1; rank r takes stream r.
+    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3).forRank(6, 0, 1, 2);
     try (BatchLoader one = loader(whole, null);
-        BatchLoader r0 = loader(half.forRank(0, 2), null);
-        BatchLoader r1 = loader(half.forRank(1, 2), null)) {
+        BatchLoader r0 = loader(whole.forRank(3, 0, 2, 2), null);
+        BatchLoader r1 = loader(whole.forRank(3, 1, 2, 2), null)) {
       for (long step = 0; step < 5; step++) {
         Batch all = one.build(step);
         Batch[] parts = {r0.build(step), r1.build(step)};
         int n = masks.numPatches();
         int px = 3 * SIZE * SIZE;
         for (int i = 0; i < 6; i++) {
-          Batch part = parts[i % 2];
-          int j = i / 2;
+          Batch part = parts[i / 3];
+          int j = i % 3;
           assertThat(part.indices()[j]).isEqualTo(all.indices()[i]);
           assertThat(part.views().get(j)).isEqualTo(all.views().get(i));
           assertThat(slice(part.mask(), j, n)).isEqualTo(slice(all.mask(), i, n));
@@ -55,7 +55,9 @@ class BatchLoaderTest {
           assertThat(store.has(index)).isTrue();
           ViewParams view = b.views().get(i);
           int k = store.viewIndex(index, view);
-          assertThat(k).isBetween(0, store.viewsPerImage() - 1);
+          // One stored view per shard (here the one block) and epoch.
+          assertThat(k)
+              .isEqualTo(BatchLoader.replayView(9, plan.epochOf(step), 0, store.viewsPerImage()));
           float[] expected = new float[tokenSize];
           store.tokens(index, k, expected, 0);
           assertThat(slice(b.targets(), i, tokenSize)).isEqualTo(expected);

@@ -676,6 +676,10 @@ public final class TargetsJob {
       // This shard is redone from scratch: its files, if any, are an earlier attempt's.
       fs.delete(cacheFile, false);
       fs.delete(rejectFile, false);
+      FileStatus[] parts = fs.globStatus(new Path(root, "." + name + ".views-*"));
+      for (FileStatus part : parts == null ? new FileStatus[0] : parts) {
+        fs.delete(part.getPath(), true); // the per-view parts of a killed attempt
+      }
 
       Batcher batcher = new Batcher(model, spec.djlDevice(), views.augment().size());
       List<RejectRow> rejects = new ArrayList<>();
