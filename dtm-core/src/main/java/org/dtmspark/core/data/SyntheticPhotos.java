@@ -30,7 +30,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * image encodes to roughly the size of an ImageNet JPEG of that size (100-200 KB).
  */
 public final class SyntheticPhotos {
-  private static final double NOISE_SIGMA = 10.0;
+  private static final double NOISE_SIGMA = 16.0;
+  private static final double TEXTURE_AMPLITUDE = 8.0;
 
   private SyntheticPhotos() {}
 
@@ -87,9 +88,21 @@ public final class SyntheticPhotos {
     byte[] data = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
     double waveX = 2 * Math.PI * (1 + 3 * rng.nextDouble()) / width;
     double waveY = 2 * Math.PI * (1 + 3 * rng.nextDouble()) / height;
+    // A fine texture (fabric, foliage): three gratings of random orientation, periods 4-16 pixels.
+    double[] fx = new double[3];
+    double[] fy = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double angle = Math.PI * rng.nextDouble();
+      double frequency = 2 * Math.PI / (4 + 12 * rng.nextDouble());
+      fx[i] = frequency * Math.cos(angle);
+      fy[i] = frequency * Math.sin(angle);
+    }
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
         double wave = 12 * Math.sin(x * waveX) * Math.cos(y * waveY);
+        for (int i = 0; i < 3; i++) {
+          wave += TEXTURE_AMPLITUDE * Math.sin(x * fx[i] + y * fy[i]);
+        }
         int p = 3 * (y * width + x);
         for (int c = 0; c < 3; c++) {
           double v = (data[p + c] & 0xFF) + wave + NOISE_SIGMA * rng.nextGaussian();
