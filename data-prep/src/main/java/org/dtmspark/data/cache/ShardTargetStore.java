@@ -44,13 +44,13 @@ import org.dtmspark.data.shard.ShardImageDataset;
  * order), whose targets are in cache file {@code <cache>/<shard file name>}. The store reads by
  * view: when view {@code k} of an image of shard {@code s} is first needed, or when {@code (s, k)}
  * is {@link #prefetch}ed (then on the store's I/O thread), it reads the row groups of view {@code
- * k} of that file ({@link TargetCacheSchema}'s layout by view): the view parameters and token
- * bytes of that view of every image of the shard, checked against the dataset's image ids, kept as
- * stored (fp16 or fp32) and widened to float32 only in {@link #tokens}. Other views and the full
- * view are not read. Prefetched views are held until {@link #release}d; of the others at most
- * {@code residentFiles} are held, least recently used first out. Memory per view held: an ImageNet
- * shard of 256 MB has about 2,000 images x 200,704 bytes (196 tokens x 512 fp16) = 400 MB.
- * {@link #bytesRead} counts the bytes read from cache files.
+ * k} of that file ({@link TargetCacheSchema}'s layout by view): the view parameters and token bytes
+ * of that view of every image of the shard, checked against the dataset's image ids, kept as stored
+ * (fp16 or fp32) and widened to float32 only in {@link #tokens}. Other views and the full view are
+ * not read. Prefetched views are held until {@link #release}d; of the others at most {@code
+ * residentFiles} are held, least recently used first out. Memory per view held: an ImageNet shard
+ * of 256 MB has about 2,000 images x 200,704 bytes (196 tokens x 512 fp16) = 400 MB. {@link
+ * #bytesRead} counts the bytes read from cache files.
  *
  * <p>One caller thread at a time, as {@link TargetStore} says.
  */
@@ -448,8 +448,7 @@ public final class ShardTargetStore implements TargetStore {
     List<ViewParams> params = new ArrayList<>();
     List<byte[]> tokens = new ArrayList<>();
     try (TargetCacheReader reader =
-        TargetCacheReader.openView(
-            conf, path, view, true, bytesRead::addAndGet, expectedViews())) {
+        TargetCacheReader.openView(conf, path, view, true, bytesRead::addAndGet, expectedViews())) {
       int row = 0;
       for (int j = 0; j < count; j++) {
         long id = images.imageId(first + j);

@@ -7,8 +7,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongConsumer;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.dtmspark.data.shard.ParquetRowReader;
@@ -73,8 +73,8 @@ public final class TargetCacheReader implements Iterator<TargetRow>, AutoCloseab
 
   /**
    * Opens the rows of view {@code view} as {@link #openView(Configuration, Path, int, boolean,
-   * LongConsumer)} does, first checking that the file holds exactly the views {@code expected}
-   * (in file order; empty: no check).
+   * LongConsumer)} does, first checking that the file holds exactly the views {@code expected} (in
+   * file order; empty: no check).
    *
    * @throws ShardFormatException naming the file and both view lists when they differ
    */

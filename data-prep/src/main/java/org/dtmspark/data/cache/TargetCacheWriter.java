@@ -161,21 +161,24 @@ public final class TargetCacheWriter implements AutoCloseable {
       StringJoiner groups = new StringJoiner(";");
       ParquetFileWriter writer =
           new ParquetFileWriter(
-              out, TargetCacheSchema.SCHEMA, ParquetFileWriter.Mode.CREATE, 
-              options.rowGroupBytes(), 0);
+              out,
+              TargetCacheSchema.SCHEMA,
+              ParquetFileWriter.Mode.CREATE,
+              options.rowGroupBytes(),
+              0);
       writer.start();
       int group = 0;
       for (Map.Entry<Integer, ParquetRowWriter<TargetRow>> part : parts.entrySet()) {
         Path file = new Path(part.getValue().commit().path());
         var infos = TargetCacheReader.rowGroups(conf, file);
-        int view =
-            part.getKey() == Integer.MAX_VALUE ? TargetCacheSchema.FULL_VIEW : part.getKey();
+        int view = part.getKey() == Integer.MAX_VALUE ? TargetCacheSchema.FULL_VIEW : part.getKey();
         groups.add(view + ":" + group + ":" + infos.size());
         group += infos.size();
         writer.appendFile(HadoopInputFile.fromPath(file, conf));
       }
       Map<String, String> metadata = new TreeMap<>(fileMetadata);
-      metadata.put(TargetCacheSchema.VERSION_KEY, Integer.toString(TargetCacheSchema.FORMAT_VERSION));
+      metadata.put(
+          TargetCacheSchema.VERSION_KEY, Integer.toString(TargetCacheSchema.FORMAT_VERSION));
       metadata.put(TargetCacheSchema.CONTENT_KEY, TargetCacheSchema.CONTENT_TARGETS);
       metadata.put(TargetCacheSchema.VIEW_GROUPS_KEY, groups.toString());
       writer.end(metadata);

@@ -23,6 +23,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.ImageSource;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.data.shard.Manifest.ShardEntry;
 
@@ -36,12 +37,12 @@ import org.dtmspark.data.shard.Manifest.ShardEntry;
  * in that order; each shard is one {@link #blocks() block}.
  *
  * <p>Image bytes are read a whole shard at a time, when an image of it is first asked for or when
- * the shard is {@link #prefetch}ed (then on this dataset's I/O thread, while the caller goes on).
- * A prefetched shard is held until {@link #release}d; of the others at most {@code residentShards}
+ * the shard is {@link #prefetch}ed (then on this dataset's I/O thread, while the caller goes on). A
+ * prefetched shard is held until {@link #release}d; of the others at most {@code residentShards}
  * are held (least recently used goes out). Training visits the images shard by shard ({@link
  * org.dtmspark.core.train.BatchPlan}'s streams), so memory is a few shards' encoded bytes, not the
- * split's (ImageNet train: about 140 GB). The small columns cost about 100 bytes per image.
- * {@link #bytesRead} counts the bytes read from storage by image reads (not by {@link #open}).
+ * split's (ImageNet train: about 140 GB). The small columns cost about 100 bytes per image. {@link
+ * #bytesRead} counts the bytes read from storage by image reads (not by {@link #open}).
  *
  * <p>{@link #image} may be called from any thread.
  */
@@ -330,6 +331,12 @@ public final class ShardImageDataset implements ImageDataset {
   @Override
   public RgbImage image(int index) {
     return RgbImage.decode(bytes(index), location + "/" + keys[index]);
+  }
+
+  /** The stored bytes of image {@code index}, for the loader's threads to decode. */
+  @Override
+  public ImageSource source(int index) {
+    return ImageSource.encoded(location + "/" + key(index), bytes(index), null);
   }
 
   /** The stored bytes of image {@code index}. */

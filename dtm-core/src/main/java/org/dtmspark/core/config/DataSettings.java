@@ -5,10 +5,31 @@ package org.dtmspark.core.config;
  *
  * @param streams number of virtual streams V the shards of an epoch are dealt to; 0 for one stream
  *     per rank
+ * @param loaderThreads threads that decode and render the batches of a rank; 0 for the task's CPUs
+ *     less libtorch's intra-op threads (at least 1)
  */
-public record DataSettings(int streams) {
+public record DataSettings(int streams, int loaderThreads) {
+  /** At most this many loader threads may be asked for. */
+  public static final int MAX_LOADER_THREADS = 256;
+
   static DataSettings from(SettingsReader r) {
-    return new DataSettings(r.intAtLeast("streams", 0));
+    int threads = r.intAtLeast("loader-threads", 0);
+    if (threads > MAX_LOADER_THREADS) {
+      throw new ConfigError(
+          "pretrain.data.loader-threads must be at most "
+              + MAX_LOADER_THREADS
+              + ", cannot be: "
+              + threads);
+    }
+    return new DataSettings(r.intAtLeast("streams", 0), threads);
+  }
+
+  /**
+   * The loader threads of a task with {@code taskCpus} CPUs of which libtorch uses {@code
+   * intraOpThreads}: the configured number, or by default their difference, at least 1.
+   */
+  public int loaderThreadsFor(int taskCpus, int intraOpThreads) {
+    return loaderThreads > 0 ? loaderThreads : Math.max(1, taskCpus - intraOpThreads);
   }
 
   /**

@@ -42,6 +42,15 @@ public interface ImageDataset {
     return 0;
   }
 
+  /**
+   * Where the loader gets the pixels of image {@code index}: by default the decoded {@link #image};
+   * a dataset of encoded files gives their bytes, which the loader's threads decode (only the
+   * region a view needs, where the codec allows).
+   */
+  default ImageSource source(int index) {
+    return ImageSource.decoded(id() + "#" + index, image(index));
+  }
+
   /** The decoded image {@code index}. */
   RgbImage image(int index);
 }

@@ -40,8 +40,8 @@ public interface TargetStore extends AutoCloseable {
 
   /**
    * A hint that view {@code view} of the images of block {@code block} (of the dataset's {@link
-   * org.dtmspark.core.data.ImageDataset#blocks()}) will be read soon; held until {@link
-   * #release}d, calls nest. No-op by default.
+   * org.dtmspark.core.data.ImageDataset#blocks()}) will be read soon; held until {@link #release}d,
+   * calls nest. No-op by default.
    */
   default void prefetch(int block, int view) {}
 

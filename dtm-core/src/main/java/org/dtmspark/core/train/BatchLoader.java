@@ -6,10 +6,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.dtmspark.core.data.BlockMaskGenerator;
+import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDataset;
-import org.dtmspark.core.data.RgbImage;
+import org.dtmspark.core.data.ImageIoRasterDecoder;
+import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.LoaderPool;
+import org.dtmspark.core.data.ViewChoice;
 import org.dtmspark.core.data.ViewParams;
-import org.dtmspark.core.data.ViewRenderer;
 import org.dtmspark.core.data.ViewSampler;
 import org.dtmspark.core.teacher.TargetStore;
 
@@ -26,13 +29,17 @@ import org.dtmspark.core.teacher.TargetStore;
  * of the cache per shard. So any step can be reproduced alone (resume) and a global batch is the
  * same whatever the number of ranks.
  *
+ * <p><b>Loader threads.</b> The images of a batch are decoded and rendered by a {@link LoaderPool}
+ * into one 8-bit {@code [B, 3, S, S]} buffer; every sample's view is a pure function of its stream
+ * position (or the stored view), so the bytes are identical whatever the number of threads.
+ *
  * <p><b>Read-ahead.</b> When one of this rank's streams enters a block, the next block of that
  * stream is announced to the dataset and the target store ({@code prefetch}), which read it on
  * their I/O thread; the block a stream leaves is {@code release}d. At most two blocks per owned
  * stream are therefore held by this loader.
  *
- * <p><b>Accounting.</b> The batch that ends an epoch carries the bytes this rank read from the image
- * shards and the target cache during that epoch ({@link Batch#read()}).
+ * <p><b>Accounting.</b> The batch that ends an epoch carries the bytes this rank read from the
+ * image shards and the target cache during that epoch ({@link Batch#read()}).
  */
 public final class BatchLoader implements AutoCloseable {
   private static final Batch END =
@@ -45,6 +52,7 @@ public final class BatchLoader implements AutoCloseable {
   private final TargetStore targets;
   private final int viewSize;
   private final BlockingQueue<Batch> queue;
+  private final LoaderPool pool;
   private final Thread worker;
   private BatchPlan.Epoch epoch;
   private int[][] sequence; // per owned stream: its blocks in order, one per run
@@ -55,14 +63,7 @@ public final class BatchLoader implements AutoCloseable {
   private volatile Throwable failure;
   private volatile boolean closed;
 
-  /**
-   * Starts preparing steps {@code firstStep .. endStep - 1}.
-   *
-   * @param sampler view sampler, or null to render the whole image (evaluation); ignored with
-   *     cached targets, whose stored views are replayed
-   * @param masks mask generator, or null for jobs without masking
-   * @param targets cached teacher targets to replay, or null
-   */
+  /** Starts preparing steps {@code firstStep .. endStep - 1} with one loader thread. */
   public BatchLoader(
       ImageDataset data,
       BatchPlan plan,
@@ -73,6 +74,31 @@ public final class BatchLoader implements AutoCloseable {
       long firstStep,
       long endStep,
       int prefetch) {
+    this(data, plan, sampler, masks, targets, viewSize, firstStep, endStep, prefetch, 1);
+  }
+
+  /**
+   * Starts preparing steps {@code firstStep .. endStep - 1}.
+   *
+   * @param sampler view sampler, or null to render the whole image (evaluation); ignored with
+   *     cached targets, whose stored views are replayed
+   * @param masks mask generator, or null for jobs without masking
+   * @param targets cached teacher targets to replay, or null
+   * @param prefetch batches prepared ahead of the trainer
+   * @param loaderThreads threads decoding and rendering each batch, at least 1
+   */
+  public BatchLoader(
+      ImageDataset data,
+      BatchPlan plan,
+      ViewSampler sampler,
+      BlockMaskGenerator masks,
+      TargetStore targets,
+      int viewSize,
+      long firstStep,
+      long endStep,
+      int prefetch,
+      int loaderThreads) {
+    this.pool = new LoaderPool(loaderThreads, ImageIoRasterDecoder::new);
     this.data = data;
     this.plan = plan;
     this.sampler = sampler;
@@ -99,8 +125,8 @@ public final class BatchLoader implements AutoCloseable {
     int[] indices = plan.indices(step, epoch);
     int batchSize = indices.length;
     int[] labels = new int[batchSize];
-    List<RgbImage> images = new ArrayList<>(batchSize);
-    List<ViewParams> views = new ArrayList<>(batchSize);
+    List<ImageSource> sources = new ArrayList<>(batchSize);
+    List<ViewChoice> choices = new ArrayList<>(batchSize);
     float[] tokens = null;
     int tokenSize = 0;
     if (targets != null) {
@@ -118,23 +144,17 @@ public final class BatchLoader implements AutoCloseable {
       int block = plan.block(step, i, epoch);
       enter(i / plan.streamBatch(), block);
       labels[i] = data.label(index);
-      RgbImage image = data.image(index);
-      images.add(image);
-      ViewParams view;
+      sources.add(data.source(index));
       if (targets != null) {
         int k = replayView(plan.seed(), e, block, targets.viewsPerImage());
-        view = targets.view(index, k);
+        choices.add(ViewChoice.of(targets.view(index, k)));
         targets.tokens(index, k, tokens, i * tokenSize);
       } else if (sampler != null) {
-        view =
-            sampler.sample(
-                image.width(),
-                image.height(),
-                Seeds.rng(plan.seed(), "view", e, stream, position));
+        long seed = plan.seed();
+        choices.add((w, h) -> sampler.sample(w, h, Seeds.rng(seed, "view", e, stream, position)));
       } else {
-        view = ViewParams.fullImage(image.width(), image.height());
+        choices.add(ViewChoice.fullImage());
       }
-      views.add(view);
       if (masks != null) {
         boolean[] m = masks.sample(Seeds.rng(plan.seed(), "mask", e, stream, position));
         int n = m.length;
@@ -143,7 +163,8 @@ public final class BatchLoader implements AutoCloseable {
         }
       }
     }
-    float[] pixels = ViewRenderer.renderBatch(images, views, viewSize);
+    byte[] pixels = new byte[Math.multiplyExact(batchSize, ByteViewRenderer.sampleBytes(viewSize))];
+    List<ViewParams> views = pool.renderChoosing(sources, choices, viewSize, pixels);
     Batch.DataRead read = null;
     if ((step + 1) % plan.stepsPerEpoch() == 0) {
       read = finishEpoch();
@@ -272,5 +293,6 @@ public final class BatchLoader implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    pool.close();
   }
 }

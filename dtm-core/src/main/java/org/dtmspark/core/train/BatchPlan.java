@@ -25,11 +25,11 @@ import org.dtmspark.core.config.ConfigError;
  *
  * <p><b>Batches.</b> The global batch of a step takes {@code b = G / V} consecutive images from
  * every stream ({@code G = batchSize * worldSize}): step {@code s} of an epoch takes positions
- * {@code [s * b, (s + 1) * b)} of each stream. Rank {@code r} of {@code N} owns streams {@code r,
- * r + N, r + 2N, ...} and trains on their images, stream after stream: {@code batchSize = b * V /
- * N} images, every step. Rank {@code r} therefore reads only the shards dealt to its streams, and
- * the union over ranks is the same global batch whatever {@code N}, as long as {@code N} divides
- * {@code V}.
+ * {@code [s * b, (s + 1) * b)} of each stream. Rank {@code r} of {@code N} owns streams {@code r, r
+ * + N, r + 2N, ...} and trains on their images, stream after stream: {@code batchSize = b * V / N}
+ * images, every step. Rank {@code r} therefore reads only the shards dealt to its streams, and the
+ * union over ranks is the same global batch whatever {@code N}, as long as {@code N} divides {@code
+ * V}.
  *
  * <p><b>Epoch length.</b> Every stream gets at least {@code m = floor(pieces / V)} pieces, so it
  * holds at least the sum of the {@code m} smallest piece sizes: steps per epoch is that sum divided
@@ -58,14 +58,12 @@ public final class BatchPlan {
    * @param batchSize images per rank and step, at least 1
    * @param rank this rank, {@code 0..worldSize-1}
    * @param worldSize number of ranks, at least 1, dividing {@code streams}
-   * @param streams number of virtual streams V, at least 1, dividing {@code batchSize *
-   *     worldSize}
+   * @param streams number of virtual streams V, at least 1, dividing {@code batchSize * worldSize}
    * @param seed the run's seed
    * @throws ConfigError naming {@code pretrain.data.streams} and the batch size or the ranks when
    *     they do not divide as required
    */
-  public BatchPlan(
-      int[][] blocks, int batchSize, int rank, int worldSize, int streams, long seed) {
+  public BatchPlan(int[][] blocks, int batchSize, int rank, int worldSize, int streams, long seed) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("Batch size must be at least 1, cannot be: " + batchSize);
     }
@@ -279,8 +277,7 @@ public final class BatchPlan {
    */
   public int[] blocksOf(long epoch, int r) {
     if (r < 0 || r >= worldSize) {
-      throw new IllegalArgumentException(
-          "Rank must be in [0, " + worldSize + "), cannot be: " + r);
+      throw new IllegalArgumentException("Rank must be in [0, " + worldSize + "), cannot be: " + r);
     }
     int[][] dealt = deal(epoch);
     return IntStream.range(0, streams)
@@ -339,7 +336,9 @@ public final class BatchPlan {
     return rank + (i / streamBatch()) * worldSize;
   }
 
-  /** The position within its stream (and epoch) of this rank's {@code i}-th image of {@code step}. */
+  /**
+   * The position within its stream (and epoch) of this rank's {@code i}-th image of {@code step}.
+   */
   public int position(long step, int i) {
     return Math.toIntExact((step % stepsPerEpoch()) * streamBatch() + i % streamBatch());
   }

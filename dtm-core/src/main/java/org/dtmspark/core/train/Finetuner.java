@@ -189,7 +189,7 @@ public final class Finetuner {
       scope.suppressNotUsedWarning();
       NDArray x =
           ImageNormalization.IMAGENET.apply(
-              Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
+              Tensors.pixelsFromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
       NDArray y = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
       NDArray loss;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

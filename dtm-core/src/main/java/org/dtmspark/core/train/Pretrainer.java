@@ -277,7 +277,16 @@ public final class Pretrainer {
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
           BatchLoader loader =
               new BatchLoader(
-                  data, plan, views, masks, store, config.imageSize(), startStep, endStep, 2)) {
+                  data,
+                  plan,
+                  views,
+                  masks,
+                  store,
+                  config.imageSize(),
+                  startStep,
+                  endStep,
+                  2,
+                  loaderThreads())) {
         if (loaded != null) {
           loaded.restoreOptimizer(optimizer);
         }
@@ -354,13 +363,22 @@ public final class Pretrainer {
         }
         progress.finish();
         double seconds = elapsedSeconds(started);
-        String last =
-            saveCheckpoint(output, "last", student, optimizer, endStep, plan, data);
+        String last = saveCheckpoint(output, "last", student, optimizer, endStep, plan, data);
         double mean = recent.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         long run = endStep - startStep;
         return new Outcome(run, endStep, lastLoss, mean, run * globalBatch / seconds, last);
       }
     }
+  }
+
+  /**
+   * {@code pretrain.data.loader-threads}, by default this JVM's CPUs less libtorch's intra-op
+   * threads ({@code ai.djl.pytorch.num_threads} when set, else one per CPU), at least 1.
+   */
+  int loaderThreads() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    int intraOp = Integer.getInteger("ai.djl.pytorch.num_threads", cpus);
+    return settings.data().loaderThreadsFor(cpus, intraOp);
   }
 
   private static double elapsedSeconds(long startedNanos) {
@@ -438,7 +456,7 @@ public final class Pretrainer {
     try (NDScope scope = new NDScope();
         NDManager m = student.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray pixels = Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
+      NDArray pixels = Tensors.pixelsFromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
       NDArray mask = Tensors.fromHost(m, b.mask(), new Shape(b.size(), config.numPatches()));
       NDArray targets =
           b.targets() != null

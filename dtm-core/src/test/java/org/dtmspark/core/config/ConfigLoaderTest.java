@@ -30,6 +30,10 @@ class ConfigLoaderTest {
     assertThat(p.optim())
         .isEqualTo(new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
     assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 0, 10, 1000));
+    assertThat(p.data()).isEqualTo(new DataSettings(0, 0));
+    assertThat(p.data().streamsFor(4)).isEqualTo(4);
+    assertThat(p.data().loaderThreadsFor(16, 12)).isEqualTo(4);
+    assertThat(p.data().loaderThreadsFor(8, 8)).isEqualTo(1);
     // Peak lr of the reference code: 1.5e-3 * sqrt(1024 / 2048).
     assertThat(p.optim().peakLr(1024)).isCloseTo(1.5e-3 * Math.sqrt(0.5), within());
 
@@ -116,6 +120,14 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> pretrain("pretrain.train.batch-size=many"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("pretrain.train.batch-size must be an integer");
+    assertThatThrownBy(() -> pretrain("pretrain.data.loader-threads=-1"))
+        .hasMessage("pretrain.data.loader-threads must be at least 0, cannot be: -1");
+    assertThatThrownBy(() -> pretrain("pretrain.data.loader-threads=1000"))
+        .hasMessage("pretrain.data.loader-threads must be at most 256, cannot be: 1000");
+    assertThatThrownBy(() -> pretrain("pretrain.data.streams=6").data().streamsFor(4))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageStartingWith(
+            "pretrain.data.streams (6) must be a multiple of the number of ranks (4)");
   }
 
   @Test

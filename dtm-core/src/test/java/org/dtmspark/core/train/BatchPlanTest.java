@@ -50,7 +50,8 @@ class BatchPlanTest {
   @Test
   void ranksShardSetsAreDisjointAndCoverTheSplit() {
     for (int ranks : new int[] {1, 2, 3, 6}) {
-      BatchPlan plan = BatchPlan.of(TWELVE, i -> true, 12 / ranks, 4).forRank(12 / ranks, 0, ranks, 6);
+      BatchPlan plan =
+          BatchPlan.of(TWELVE, i -> true, 12 / ranks, 4).forRank(12 / ranks, 0, ranks, 6);
       for (long epoch = 0; epoch < 3; epoch++) {
         Set<Integer> all = new HashSet<>();
         int total = 0;
@@ -75,7 +76,8 @@ class BatchPlanTest {
         Set<Integer> dealt = new HashSet<>();
         Arrays.stream(rank.blocksOf(epoch, r)).forEach(dealt::add);
         BatchPlan.Epoch e = rank.epoch(epoch);
-        for (long step = epoch * rank.stepsPerEpoch(); step < (epoch + 1) * rank.stepsPerEpoch();
+        for (long step = epoch * rank.stepsPerEpoch();
+            step < (epoch + 1) * rank.stepsPerEpoch();
             step++) {
           for (int index : rank.indices(step, e)) {
             assertThat(dealt).contains(index / 10);
