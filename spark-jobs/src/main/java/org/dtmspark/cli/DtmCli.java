@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
       BenchAllReduceCommand.class,
       BenchRanksCommand.class,
       BenchLoaderCommand.class,
+      BenchReadsCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
