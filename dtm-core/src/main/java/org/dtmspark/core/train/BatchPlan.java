@@ -50,6 +50,7 @@ public final class BatchPlan {
   private final int[][] pieces; // dataset indices of every piece
   private final int[] pieceBlock; // the block each piece was cut from
   private final int size;
+  private final long leastPerStream; // images every stream is dealt, at least, in any epoch
 
   /**
    * A plan.
@@ -126,6 +127,13 @@ public final class BatchPlan {
     }
     this.pieces = cut.toArray(new int[0][]);
     this.pieceBlock = owner.stream().mapToInt(Integer::intValue).toArray();
+    int m = pieces.length / streams;
+    int[] sizes = Arrays.stream(pieces).mapToInt(p -> p.length).sorted().toArray();
+    long least = 0;
+    for (int i = 0; i < m; i++) {
+      least += sizes[i];
+    }
+    this.leastPerStream = least;
   }
 
   /**
@@ -224,14 +232,7 @@ public final class BatchPlan {
    *     batch fits
    */
   public long stepsPerEpoch() {
-    int m = pieces.length / streams;
-    long least = 0;
-    if (m > 0) {
-      int[] sizes = Arrays.stream(pieces).mapToInt(p -> p.length).sorted().toArray();
-      for (int i = 0; i < m; i++) {
-        least += sizes[i];
-      }
-    }
+    long least = leastPerStream;
     long steps = least / streamBatch();
     if (steps == 0) {
       throw new ConfigError(
