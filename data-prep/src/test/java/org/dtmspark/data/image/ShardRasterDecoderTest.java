@@ -83,6 +83,58 @@ class ShardRasterDecoderTest {
   }
 
   @Test
+  void plainJpegsDecodeToTwelveMonkeysPixelsThroughTheJdkReader() throws IOException {
+    BufferedImage photo = SyntheticPhotos.image(150, 110, 2);
+    BufferedImage gray = new BufferedImage(150, 110, BufferedImage.TYPE_BYTE_GRAY);
+    gray.getGraphics().drawImage(photo, 0, 0, null);
+    List<byte[]> jpegs =
+        List.of(
+            SyntheticPhotos.encodeJpeg(photo, 0.9f, false),
+            SyntheticPhotos.encodeJpeg(photo, 0.8f, true),
+            SyntheticPhotos.encodeJpeg(gray, 0.9f, false));
+    ViewParams view = box(13, 21, 101, 77);
+    try (ShardRasterDecoder decoder = new ShardRasterDecoder()) {
+      for (byte[] jpeg : jpegs) {
+        assertThat(ShardRasterDecoder.isPlainJpeg(jpeg)).isTrue();
+        RgbImage reference = referenceDecode(jpeg, ImageFormat.JPEG);
+        ByteRaster whole = decoder.decode(jpeg, "jpeg", ViewChoice.fullImage(), "p").raster();
+        assertThat(whole.toRgbImage()).isEqualTo(reference);
+        DecodedCrop crop = decoder.decode(jpeg, "jpeg", ViewChoice.of(view), "p");
+        assertThat(crop.raster().width()).isEqualTo(101);
+        for (int y = 0; y < 77; y++) {
+          for (int x = 0; x < 101; x++) {
+            for (int c = 0; c < 3; c++) {
+              assertThat(crop.raster().get(c, y, x) / 255f)
+                  .isEqualTo(reference.get(c, 21 + y, 13 + x));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void jpegsWithAdobeSegmentsIccProfilesOrCutHeadersAreNotPlain() {
+    assertThat(ShardRasterDecoder.isPlainJpeg(fixture("cmyk.jpg"))).isFalse();
+    assertThat(ShardRasterDecoder.isPlainJpeg(fixture("ycck.jpg"))).isFalse();
+    byte[] plain = SyntheticPhotos.jpeg(40, 30, 3, 0.9f);
+    assertThat(ShardRasterDecoder.isPlainJpeg(plain)).isTrue();
+    assertThat(ShardRasterDecoder.isPlainJpeg(Arrays.copyOf(plain, 30))).isFalse();
+    // An APP2 ICC_PROFILE segment right after SOI.
+    byte[] icc = "ICC_PROFILE\0\1\1".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] withIcc = new byte[plain.length + 4 + icc.length];
+    withIcc[0] = (byte) 0xFF;
+    withIcc[1] = (byte) 0xD8;
+    withIcc[2] = (byte) 0xFF;
+    withIcc[3] = (byte) 0xE2;
+    withIcc[4] = 0;
+    withIcc[5] = (byte) (2 + icc.length);
+    System.arraycopy(icc, 0, withIcc, 6, icc.length);
+    System.arraycopy(plain, 2, withIcc, 6 + icc.length, plain.length - 2);
+    assertThat(ShardRasterDecoder.isPlainJpeg(withIcc)).isFalse();
+  }
+
+  @Test
   void aPngStoredAsJpegDecodesByItsBytes() throws IOException {
     BufferedImage photo = SyntheticPhotos.image(30, 20, 1);
     ByteArrayOutputStream png = new ByteArrayOutputStream();

@@ -1,5 +1,7 @@
 package org.dtmspark.core.data;
 
+import java.util.Arrays;
+
 /**
  * A decoded 8-bit image as a decoder leaves it: pixel-interleaved rows, in the sample order the
  * decoder wrote (for example BGR for ImageIO's JPEG reader), without a conversion pass.
@@ -107,6 +109,27 @@ public record ByteRaster(int width, int height, Layout layout, byte[] data) {
       }
     }
     return new RgbImage(width, height, px);
+  }
+
+  /** Equal when size, layout and the pixels' bytes are equal (bytes past the pixels are not). */
+  @Override
+  public boolean equals(Object o) {
+    int n = width * height * layout.pixelStride();
+    return o instanceof ByteRaster r
+        && width == r.width
+        && height == r.height
+        && layout == r.layout
+        && Arrays.equals(data, 0, n, r.data, 0, n);
+  }
+
+  @Override
+  public int hashCode() {
+    int h = 31 * (31 * width + height) + layout.hashCode();
+    int n = width * height * layout.pixelStride();
+    for (int i = 0; i < n; i++) {
+      h = 31 * h + data[i];
+    }
+    return h;
   }
 
   @Override

@@ -269,8 +269,9 @@ public final class ByteViewRenderer {
     return GRAY_R * r + GRAY_G * g + GRAY_B * b;
   }
 
+  /** {@code v} clamped to {@code [0, 1]}; min and max, which the JIT vectorises. */
   private static float clamp01(float v) {
-    return v < 0f ? 0f : (v > 1f ? 1f : v);
+    return Math.min(Math.max(v, 0f), 1f);
   }
 
   private static void requireSize(int size) {

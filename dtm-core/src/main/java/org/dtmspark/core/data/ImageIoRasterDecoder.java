@@ -20,6 +20,7 @@ import java.util.function.Function;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
 
@@ -49,6 +50,9 @@ public final class ImageIoRasterDecoder implements RasterDecoder {
   private final Function<String, ImageReaderSpi> readerFor;
   private final boolean regions;
   private final Map<ImageReaderSpi, ImageReader> readers = new HashMap<>();
+
+  /** Reader providers by lower-case format name; a name without one is looked up again. */
+  private final Map<String, ImageReaderSpi> byFormat = new HashMap<>();
 
   /**
    * A decoder choosing readers as {@link ImageIO} does (the first registered reader for the format
@@ -149,15 +153,12 @@ public final class ImageIoRasterDecoder implements RasterDecoder {
 
   private ImageReaderSpi provider(ImageInputStream in, String format, String sourceName, int size)
       throws IOException {
-    ImageReaderSpi spi = null;
-    if (format != null && readerFor != null) {
-      spi = readerFor.apply(format.toLowerCase(Locale.ROOT));
-    } else if (format != null) {
-      Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format);
-      spi = it.hasNext() ? it.next().getOriginatingProvider() : null;
+    ImageReaderSpi spi;
+    if (format != null) {
+      String name = format.toLowerCase(Locale.ROOT);
+      spi = byFormat.computeIfAbsent(name, readerFor != null ? readerFor : this::registered);
     } else {
-      Iterator<ImageReader> it = ImageIO.getImageReaders(in);
-      spi = it.hasNext() ? it.next().getOriginatingProvider() : null;
+      spi = recognising(in);
     }
     if (spi == null) {
       throw new ImageDecodeException(
@@ -171,6 +172,45 @@ public final class ImageIoRasterDecoder implements RasterDecoder {
           null);
     }
     return spi;
+  }
+
+  /** The first registered reader provider naming {@code format}, as ImageIO's lookup by name. */
+  private ImageReaderSpi registered(String format) {
+    Iterator<ImageReaderSpi> it =
+        IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class, true);
+    while (it.hasNext()) {
+      ImageReaderSpi spi = it.next();
+      for (String name : spi.getFormatNames()) {
+        if (name.toLowerCase(Locale.ROOT).equals(format)) {
+          return spi;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first registered reader provider that recognises the stream's first bytes, as {@link
+   * ImageIO#getImageReaders} finds it, without creating a reader per provider tried.
+   */
+  private static ImageReaderSpi recognising(ImageInputStream in) throws IOException {
+    Iterator<ImageReaderSpi> it =
+        IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class, true);
+    while (it.hasNext()) {
+      ImageReaderSpi spi = it.next();
+      boolean recognised;
+      try {
+        recognised = spi.canDecodeInput(in);
+      } catch (IOException e) {
+        recognised = false; // too short for this format's signature, as ImageIO treats it
+      } finally {
+        in.seek(0);
+      }
+      if (recognised) {
+        return spi;
+      }
+    }
+    return null;
   }
 
   private ImageReader reader(ImageReaderSpi spi) throws IOException {

@@ -157,6 +157,12 @@ public final class LoaderPool implements AutoCloseable {
               + " bytes, cannot be: "
               + out.length);
     }
+    for (int i = 0; i < sources.size(); i++) {
+      if (sources.get(i) == null || choices.get(i) == null) {
+        throw new IllegalArgumentException(
+            "Image source and view of sample " + i + " must be given, cannot be: null");
+      }
+    }
     if (sources.isEmpty()) {
       return List.of();
     }
@@ -276,7 +282,9 @@ public final class LoaderPool implements AutoCloseable {
           try {
             batch = queue.take();
           } catch (InterruptedException e) {
-            return; // only close() stops the pool; an interrupt from elsewhere ends this thread
+            // Only close() stops a loader thread: a thread that left on a stray interrupt would
+            // leave its share of a batch to the others and, the last one gone, hang the caller.
+            continue;
           }
           if (batch == STOP) {
             return;

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class LoaderPoolTest {
   private static final int SIZE = 32;
@@ -200,6 +201,54 @@ class LoaderPoolTest {
     assertThatThrownBy(() -> pool.renderChoosing(sources, sampledViews(8, 3), SIZE, out))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("Loader pool is closed");
+  }
+
+  @Test
+  @Timeout(60)
+  void aStrayInterruptDoesNotStopALoaderThread() {
+    List<ImageSource> sources = mixedSources();
+    byte[] expected = new byte[sources.size() * 3 * SIZE * SIZE];
+    byte[] out = new byte[expected.length];
+    try (LoaderPool pool = new LoaderPool(2, ImageIoRasterDecoder::new)) {
+      pool.renderChoosing(sources, sampledViews(sources.size(), 5), SIZE, expected);
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        if (t.getName().startsWith("dtm-loader-")) {
+          t.interrupt();
+        }
+      }
+      pool.renderChoosing(sources, sampledViews(sources.size(), 5), SIZE, out);
+    }
+    assertThat(out).isEqualTo(expected);
+  }
+
+  @Test
+  @Timeout(60)
+  void anInterruptedCallerGetsAnErrorAndThePoolStillWorks() {
+    List<ImageSource> sources = mixedSources();
+    byte[] out = new byte[sources.size() * 3 * SIZE * SIZE];
+    try (LoaderPool pool = new LoaderPool(1, ImageIoRasterDecoder::new)) {
+      Thread.currentThread().interrupt();
+      assertThatThrownBy(
+              () -> pool.renderChoosing(sources, sampledViews(sources.size(), 2), SIZE, out))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("Interrupted while loading a batch");
+      assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
+      List<ViewParams> views =
+          pool.renderChoosing(sources, sampledViews(sources.size(), 2), SIZE, out);
+      assertThat(views).hasSize(sources.size()).doesNotContainNull();
+    }
+  }
+
+  @Test
+  void aMissingSourceIsAnErrorNamingTheSample() {
+    List<ImageSource> sources = new ArrayList<>(mixedSources().subList(0, 3));
+    sources.set(1, null);
+    try (LoaderPool pool = new LoaderPool(1, ImageIoRasterDecoder::new)) {
+      assertThatThrownBy(
+              () -> pool.renderChoosing(sources, sampledViews(3, 1), SIZE, new byte[3 * 3072]))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("Image source and view of sample 1 must be given, cannot be: null");
+    }
   }
 
   @Test
