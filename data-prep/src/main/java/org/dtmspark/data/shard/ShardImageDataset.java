@@ -18,13 +18,16 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.RasterDecoder;
 import org.dtmspark.core.data.RgbImage;
+import org.dtmspark.data.image.ShardRasterDecoder;
 import org.dtmspark.data.shard.Manifest.ShardEntry;
 
 /**
@@ -337,6 +340,12 @@ public final class ShardImageDataset implements ImageDataset {
   @Override
   public ImageSource source(int index) {
     return ImageSource.encoded(location + "/" + key(index), bytes(index), null);
+  }
+
+  /** Shard images are decoded as sharding decodes them ({@link ShardRasterDecoder}). */
+  @Override
+  public Supplier<RasterDecoder> decoders() {
+    return ShardRasterDecoder::new;
   }
 
   /** The stored bytes of image {@code index}. */

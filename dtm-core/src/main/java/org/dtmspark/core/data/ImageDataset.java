@@ -1,5 +1,7 @@
 package org.dtmspark.core.data;
 
+import java.util.function.Supplier;
+
 /**
  * A labelled image collection with random access, read by the training and evaluation loops.
  *
@@ -49,6 +51,15 @@ public interface ImageDataset {
    */
   default ImageSource source(int index) {
     return ImageSource.decoded(id() + "#" + index, image(index));
+  }
+
+  /**
+   * Makes the decoder each loader thread uses for this dataset's {@link ImageSource.Encoded}
+   * sources: ImageIO's readers by default; a dataset whose files need other readers (shards that
+   * may hold CMYK JPEGs) names its own.
+   */
+  default Supplier<RasterDecoder> decoders() {
+    return ImageIoRasterDecoder::new;
   }
 
   /** The decoded image {@code index}. */

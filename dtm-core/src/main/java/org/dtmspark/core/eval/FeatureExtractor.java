@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDataset;
-import org.dtmspark.core.data.ImageIoRasterDecoder;
 import org.dtmspark.core.data.ImageNormalization;
 import org.dtmspark.core.data.ImageSource;
 import org.dtmspark.core.data.LoaderPool;
@@ -49,7 +48,7 @@ public final class FeatureExtractor {
     int cpus = Runtime.getRuntime().availableProcessors();
     int threads =
         LoaderPool.defaultThreads(cpus, Integer.getInteger("ai.djl.pytorch.num_threads", cpus));
-    try (LoaderPool pool = new LoaderPool(threads, ImageIoRasterDecoder::new)) {
+    try (LoaderPool pool = new LoaderPool(threads, data.decoders())) {
       byte[] pixels = new byte[Math.multiplyExact(batchSize, ByteViewRenderer.sampleBytes(size))];
       for (int start = 0; start < n; start += batchSize) {
         int b = Math.min(batchSize, n - start);

@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import org.dtmspark.core.data.BlockMaskGenerator;
 import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDataset;
-import org.dtmspark.core.data.ImageIoRasterDecoder;
 import org.dtmspark.core.data.ImageSource;
 import org.dtmspark.core.data.LoaderPool;
 import org.dtmspark.core.data.ViewChoice;
@@ -98,7 +97,7 @@ public final class BatchLoader implements AutoCloseable {
       long endStep,
       int prefetch,
       int loaderThreads) {
-    this.pool = new LoaderPool(loaderThreads, ImageIoRasterDecoder::new);
+    this.pool = new LoaderPool(loaderThreads, data.decoders());
     this.data = data;
     this.plan = plan;
     this.sampler = sampler;
