@@ -31,6 +31,8 @@ import picocli.CommandLine.Command;
       BenchTargetsCommand.class,
       BenchAllReduceCommand.class,
       BenchRanksCommand.class,
+      BenchLoaderCommand.class,
+      BenchReadsCommand.class,
     })
 public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -7,11 +7,18 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -34,18 +41,21 @@ import org.dtmspark.data.shard.ShardImageDataset;
  * reject files, so that {@link #has} needs no cache file.
  *
  * <p>Dataset index {@code i} lies in image shard {@code s} (the dataset reads shards in file-name
- * order), whose targets are in cache file {@code <cache>/<shard file name>}. Cache files are loaded
- * whole when first needed: the view parameters of every row and the token bytes of the sampled
- * views (the full-view tokens are skipped), checked against the dataset's image ids, and kept as
- * stored (fp16 or fp32), widened to float32 only in {@link #tokens}. At most {@code residentFiles}
- * files are held, least recently used first out: memory is about {@code residentFiles} cache files
- * (an ImageNet shard of 256 MB with K = 4 has about 2,000 images x 4 x 200,704 bytes = 1.6 GB of
- * tokens).
+ * order), whose targets are in cache file {@code <cache>/<shard file name>}. The store reads by
+ * view: when view {@code k} of an image of shard {@code s} is first needed, or when {@code (s, k)}
+ * is {@link #prefetch}ed (then on the store's I/O thread), it reads the row groups of view {@code
+ * k} of that file ({@link TargetCacheSchema}'s layout by view): the view parameters and token bytes
+ * of that view of every image of the shard, checked against the dataset's image ids, kept as stored
+ * (fp16 or fp32) and widened to float32 only in {@link #tokens}. Other views and the full view are
+ * not read. Prefetched views are held until {@link #release}d; of the others at most {@code
+ * residentFiles} are held, least recently used first out. Memory per view held: an ImageNet shard
+ * of 256 MB has about 2,000 images x 200,704 bytes (196 tokens x 512 fp16) = 400 MB. {@link
+ * #bytesRead} counts the bytes read from cache files.
  *
- * <p>One thread at a time, as {@link TargetStore} says.
+ * <p>One caller thread at a time, as {@link TargetStore} says.
  */
 public final class ShardTargetStore implements TargetStore {
-  /** Cache files held in memory by default. */
+  /** Cache file views held in memory by default, besides the prefetched ones. */
   public static final int DEFAULT_RESIDENT_FILES = 2;
 
   private final Configuration conf;
@@ -56,8 +66,11 @@ public final class ShardTargetStore implements TargetStore {
   private final String[] fileOfShard;
   private final int[] shardStart; // dataset index of each shard's first image; one extra at the end
   private final Set<Long> rejected;
-  private final LinkedHashMap<Integer, LoadedFile> resident;
-  private int loads;
+  private final LinkedHashMap<Long, CompletableFuture<LoadedView>> resident;
+  private final Map<Long, Integer> pins = new HashMap<>();
+  private final AtomicLong bytesRead = new AtomicLong();
+  private final AtomicInteger loads = new AtomicInteger();
+  private ExecutorService io;
 
   private ShardTargetStore(
       Configuration conf,
@@ -186,9 +199,9 @@ public final class ShardTargetStore implements TargetStore {
     return meta;
   }
 
-  /** Cache files read so far (a file evicted and read again counts twice). */
+  /** Views of cache files read so far (a view evicted and read again counts twice). */
   public int fileLoads() {
-    return loads;
+    return loads.get();
   }
 
   /** The teacher (as named when the cache was made, and its weights' hash) and the cache root. */
@@ -224,8 +237,8 @@ public final class ShardTargetStore implements TargetStore {
 
   @Override
   public ViewParams view(int index, int view) {
-    LoadedFile file = fileOf(index, view);
-    return file.params[file.row(index, view)];
+    LoadedView loaded = viewOf(index, view);
+    return loaded.params[loaded.row(index)];
   }
 
   @Override
@@ -240,8 +253,8 @@ public final class ShardTargetStore implements TargetStore {
               + ", cannot hold them: length "
               + out.length);
     }
-    LoadedFile file = fileOf(index, view);
-    byte[] bytes = file.tokens[file.row(index, view)];
+    LoadedView loaded = viewOf(index, view);
+    byte[] bytes = loaded.tokens[loaded.row(index)];
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (TargetRow.FP16.equals(meta.dtype())) {
       for (int i = 0; i < n; i++) {
@@ -253,8 +266,85 @@ public final class ShardTargetStore implements TargetStore {
   }
 
   @Override
-  public void close() {
+  public synchronized void prefetch(int block, int view) {
+    checkView(block, view);
+    long key = key(block, view);
+    pins.merge(key, 1, Integer::sum);
+    if (!resident.containsKey(key)) {
+      if (io == null) {
+        io =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "dtm-target-read-ahead");
+                  t.setDaemon(true);
+                  return t;
+                });
+      }
+      resident.put(key, CompletableFuture.supplyAsync(() -> loadUnchecked(block, view), io));
+      evict();
+    }
+  }
+
+  @Override
+  public synchronized void release(int block, int view) {
+    checkView(block, view);
+    long key = key(block, view);
+    Integer held = pins.get(key);
+    if (held == null) {
+      return;
+    }
+    if (held == 1) {
+      pins.remove(key);
+    } else {
+      pins.put(key, held - 1);
+    }
+    evict();
+  }
+
+  @Override
+  public long bytesRead() {
+    return bytesRead.get();
+  }
+
+  @Override
+  public synchronized void close() {
     resident.clear();
+    pins.clear();
+    if (io != null) {
+      io.shutdownNow();
+    }
+  }
+
+  private long key(int shard, int view) {
+    return (long) shard * meta.viewsPerImage() + view;
+  }
+
+  private void checkView(int block, int view) {
+    if (block < 0 || block >= fileOfShard.length) {
+      throw new IndexOutOfBoundsException(
+          "Block must be in [0, " + fileOfShard.length + "), cannot be: " + block);
+    }
+    if (view < 0 || view >= meta.viewsPerImage()) {
+      throw new IllegalArgumentException(
+          "View must be in [0, " + meta.viewsPerImage() + "), cannot be: " + view);
+    }
+  }
+
+  /** Drops the least recently used views that nobody holds, down to {@code residentFiles}. */
+  private void evict() {
+    int unpinned = 0;
+    for (Long k : resident.keySet()) {
+      if (!pins.containsKey(k)) {
+        unpinned++;
+      }
+    }
+    var it = resident.keySet().iterator();
+    while (unpinned > residentFiles && it.hasNext()) {
+      if (!pins.containsKey(it.next())) {
+        it.remove();
+        unpinned--;
+      }
+    }
   }
 
   private void checkIndex(int index) {
@@ -264,7 +354,7 @@ public final class ShardTargetStore implements TargetStore {
     }
   }
 
-  private LoadedFile fileOf(int index, int view) {
+  private LoadedView viewOf(int index, int view) {
     checkIndex(index);
     if (view < 0 || view >= meta.viewsPerImage()) {
       throw new IllegalArgumentException(
@@ -279,25 +369,51 @@ public final class ShardTargetStore implements TargetStore {
               + ") has no targets: the targets job rejected it");
     }
     int shard = shardOf(index);
-    LoadedFile file = resident.get(shard);
-    if (file == null) {
-      try {
-        file = load(shard);
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "Cannot read target cache file "
-                + new Path(cacheRoot, fileOfShard[shard])
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-      resident.put(shard, file);
-      while (resident.size() > residentFiles) {
-        Integer eldest = resident.keySet().iterator().next();
-        resident.remove(eldest);
+    long key = key(shard, view);
+    CompletableFuture<LoadedView> loaded;
+    boolean load = false;
+    synchronized (this) {
+      loaded = resident.get(key);
+      if (loaded == null) {
+        loaded = new CompletableFuture<>();
+        resident.put(key, loaded);
+        load = true;
+        evict();
       }
     }
-    return file;
+    if (load) {
+      try {
+        loaded.complete(loadUnchecked(shard, view));
+      } catch (RuntimeException e) {
+        loaded.completeExceptionally(e);
+      }
+    }
+    try {
+      return loaded.join();
+    } catch (CompletionException e) {
+      synchronized (this) {
+        resident.remove(key, loaded);
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  private LoadedView loadUnchecked(int shard, int view) {
+    try {
+      return load(shard, view);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot read view "
+              + view
+              + " of target cache file "
+              + new Path(cacheRoot, fileOfShard[shard])
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private int shardOf(int index) {
@@ -314,89 +430,106 @@ public final class ShardTargetStore implements TargetStore {
     return lo;
   }
 
-  /** Reads one cache file and checks it against the dataset's images of its shard. */
-  private LoadedFile load(int shard) throws IOException {
+  /** The views every file of the cache holds, in file order: 0..K-1, then the full view. */
+  private List<Integer> expectedViews() {
+    List<Integer> views = new ArrayList<>();
+    for (int r = 0; r < meta.rowsPerImage(); r++) {
+      views.add(r < meta.viewsPerImage() ? r : TargetCacheSchema.FULL_VIEW);
+    }
+    return views;
+  }
+
+  /** Reads view {@code view} of one cache file and checks it against the shard's images. */
+  private LoadedView load(int shard, int view) throws IOException {
     Path path = new Path(cacheRoot, fileOfShard[shard]);
     int first = shardStart[shard];
     int count = shardStart[shard + 1] - first;
-    int perImage = meta.rowsPerImage();
-    int[] firstRow = new int[count];
+    int[] rowOf = new int[count];
     List<ViewParams> params = new ArrayList<>();
     List<byte[]> tokens = new ArrayList<>();
-    try (TargetCacheReader reader = TargetCacheReader.open(conf, path, true, null)) {
+    try (TargetCacheReader reader =
+        TargetCacheReader.openView(conf, path, view, true, bytesRead::addAndGet, expectedViews())) {
       int row = 0;
       for (int j = 0; j < count; j++) {
         long id = images.imageId(first + j);
         if (rejected.contains(id)) {
-          firstRow[j] = -1;
+          rowOf[j] = -1;
           continue;
         }
-        firstRow[j] = row;
-        for (int r = 0; r < perImage; r++) {
-          int view = r < meta.viewsPerImage() ? r : TargetCacheSchema.FULL_VIEW;
-          if (!reader.hasNext()) {
-            throw new ShardFormatException(
-                "Cache file " + path + " ends before view " + view + " of image " + id);
-          }
-          TargetRow t = reader.next();
-          if (t.imageId() != id
-              || t.view() != view
-              || t.numTokens() != meta.numTokens()
-              || t.dim() != meta.dim()
-              || !t.dtype().equals(meta.dtype())) {
-            throw new ShardFormatException(
-                "Cache file "
-                    + path
-                    + ": row "
-                    + row
-                    + " must be view "
-                    + view
-                    + " of image "
-                    + id
-                    + " with ["
-                    + meta.numTokens()
-                    + ", "
-                    + meta.dim()
-                    + "] "
-                    + meta.dtype()
-                    + " tokens, cannot be: view "
-                    + t.view()
-                    + " of image "
-                    + t.imageId()
-                    + " with ["
-                    + t.numTokens()
-                    + ", "
-                    + t.dim()
-                    + "] "
-                    + t.dtype());
-          }
-          params.add(t.params());
-          tokens.add(t.isFullView() ? null : t.tokens());
-          row++;
+        if (!reader.hasNext()) {
+          throw new ShardFormatException(
+              "Cache file " + path + " ends before view " + view + " of image " + id);
         }
+        TargetRow t = reader.next();
+        if (t.imageId() != id
+            || t.view() != view
+            || t.numTokens() != meta.numTokens()
+            || t.dim() != meta.dim()
+            || !t.dtype().equals(meta.dtype())) {
+          throw new ShardFormatException(
+              "Cache file "
+                  + path
+                  + ": row "
+                  + row
+                  + " of view "
+                  + view
+                  + " must be view "
+                  + view
+                  + " of image "
+                  + id
+                  + " with ["
+                  + meta.numTokens()
+                  + ", "
+                  + meta.dim()
+                  + "] "
+                  + meta.dtype()
+                  + " tokens, cannot be: view "
+                  + t.view()
+                  + " of image "
+                  + t.imageId()
+                  + " with ["
+                  + t.numTokens()
+                  + ", "
+                  + t.dim()
+                  + "] "
+                  + t.dtype());
+        }
+        rowOf[j] = row++;
+        params.add(t.params());
+        tokens.add(t.tokens());
       }
       if (reader.hasNext()) {
         throw new ShardFormatException(
-            "Cache file " + path + " has rows beyond the " + row + " of its shard's images");
+            "Cache file "
+                + path
+                + " has rows of view "
+                + view
+                + " beyond the "
+                + row
+                + " of its shard's images");
       }
     }
-    loads++;
-    return new LoadedFile(
-        first, firstRow, params.toArray(ViewParams[]::new), tokens.toArray(byte[][]::new));
+    loads.incrementAndGet();
+    return new LoadedView(
+        first, rowOf, params.toArray(ViewParams[]::new), tokens.toArray(byte[][]::new));
   }
 
-  /** One cache file in memory: per image of its shard, the index of the image's first row. */
-  private record LoadedFile(int first, int[] firstRow, ViewParams[] params, byte[][] tokens) {
-    int row(int index, int view) {
-      return firstRow[index - first] + view;
+  /** One view of one cache file in memory: per image of its shard, its row (-1: rejected). */
+  private record LoadedView(int first, int[] rowOf, ViewParams[] params, byte[][] tokens) {
+    int row(int index) {
+      return rowOf[index - first];
     }
   }
 
-  /** Which files are resident, for tests: cache file names, least recently used first. */
-  List<String> residentFiles() {
+  /**
+   * Which views are resident, for tests: {@code <cache file name>#<view>}, least recently used
+   * first.
+   */
+  synchronized List<String> residentFiles() {
     List<String> names = new ArrayList<>();
-    for (Map.Entry<Integer, LoadedFile> e : resident.entrySet()) {
-      names.add(fileOfShard[e.getKey()]);
+    for (Long k : resident.keySet()) {
+      names.add(
+          fileOfShard[(int) (k / meta.viewsPerImage())] + "#" + (int) (k % meta.viewsPerImage()));
     }
     return names;
   }

@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.Path;
 import org.dtmspark.core.data.ViewParams;
 import org.dtmspark.data.shard.ImageRow;
 import org.dtmspark.data.shard.RejectRow;
+import org.dtmspark.data.shard.RowGroupInfo;
 import org.dtmspark.data.shard.ShardFormatException;
 import org.dtmspark.data.shard.ShardReadOptions;
 import org.dtmspark.data.shard.ShardReader;
@@ -93,13 +94,15 @@ public final class TargetCacheCheck {
     }
 
     long rows = 0;
-    try (TargetCacheReader reader = TargetCacheReader.open(conf, cacheFile, false, null)) {
-      for (ImageRow image : images) {
-        if (rejected.contains(image.imageId())) {
-          continue;
-        }
-        for (int r = 0; r < views.rowsPerImage(); r++) {
-          int view = views.viewOfRow(r);
+    // Layout by view: the rows of view v are the images in shard order, in v's row groups.
+    for (int r = 0; r < views.rowsPerImage(); r++) {
+      int view = views.viewOfRow(r);
+      try (TargetCacheReader reader =
+          TargetCacheReader.openView(conf, cacheFile, view, false, null)) {
+        for (ImageRow image : images) {
+          if (rejected.contains(image.imageId())) {
+            continue;
+          }
           if (!reader.hasNext()) {
             throw new ShardFormatException(
                 what + " ends before view " + view + " of image " + image.imageId());
@@ -148,11 +151,19 @@ public final class TargetCacheCheck {
                     + row.dtype());
           }
         }
+        if (reader.hasNext()) {
+          throw new ShardFormatException(
+              what + " has rows of view " + view + " beyond those of the shard's images");
+        }
       }
-      if (reader.hasNext()) {
-        throw new ShardFormatException(
-            what + " has rows beyond the " + rows + " its images account for");
-      }
+    }
+    long stored = 0;
+    for (RowGroupInfo g : TargetCacheReader.rowGroups(conf, cacheFile)) {
+      stored += g.rows();
+    }
+    if (stored != rows) {
+      throw new ShardFormatException(
+          what + " has " + stored + " rows, beyond the " + rows + " its images account for");
     }
     return new ShardCheck(name, images.size() - rejected.size(), rejected.size(), rows);
   }

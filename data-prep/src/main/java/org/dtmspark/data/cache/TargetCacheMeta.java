@@ -87,7 +87,7 @@ public record TargetCacheMeta(
     @JsonProperty("files") List<String> files) {
 
   /** The version written by this code and the only version {@link #read} accepts. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   /** File name under the cache root. */
   public static final String FILE_NAME = "_cache_meta.json";
@@ -216,8 +216,30 @@ public record TargetCacheMeta(
    *     #FORMAT_VERSION} or the content is invalid
    */
   public static TargetCacheMeta fromJson(String json, String source) throws ShardFormatException {
-    return VersionedJsonFile.parse(
-        JSON, json, source, "Cache meta", FORMAT_VERSION, TargetCacheMeta.class);
+    try {
+      return VersionedJsonFile.parse(
+          JSON, json, source, "Cache meta", FORMAT_VERSION, TargetCacheMeta.class);
+    } catch (ShardFormatException e) {
+      String found = foundVersion(json);
+      if (found != null && !found.equals(Integer.toString(FORMAT_VERSION))) {
+        String advice = TargetCacheSchema.rewriteAdvice(found);
+        if (!advice.isEmpty()) {
+          throw new ShardFormatException(e.getMessage() + advice, e);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static String foundVersion(String json) {
+    try {
+      var node = JSON.readTree(json);
+      return node != null && node.get("format_version") != null
+          ? node.get("format_version").asText()
+          : null;
+    } catch (JsonProcessingException e) {
+      return null;
+    }
   }
 
   /** The meta file of the cache at {@code root}. */

@@ -16,7 +16,15 @@ import org.apache.parquet.schema.Types;
  *
  * <p>Files live under {@code <out>/part-NNNNN.parquet}, one row per (image, view). Each file's
  * key-value metadata holds {@value #VERSION_KEY} (the format version) and {@value #CONTENT_KEY}
- * ({@value #CONTENT_TARGETS}); readers check both. Columns, in file order:
+ * ({@value #CONTENT_TARGETS}); readers check both.
+ *
+ * <p><b>Layout by view</b> (version 2). The rows of a file are ordered by view: every image's view
+ * 0 (images in shard order), then every image's view 1, ..., view K-1, then the full views; a row
+ * group holds the rows of one view only, and the key-value metadata {@value #VIEW_GROUPS_KEY} says
+ * which: {@code view:first:count} per view in file order, separated by {@code ;} (e.g. {@code
+ * 0:0:1;1:1:1;-1:2:1}). A reader that replays view {@code k} of a shard reads the footer and the
+ * row groups of view {@code k}, nothing else. Version 1 stored an image's views together; it is
+ * refused with the advice to rewrite the cache. Columns, in file order:
  *
  * <pre>
  * required int64   image_id      the image's id in the image shards
@@ -44,7 +52,10 @@ import org.apache.parquet.schema.Types;
  */
 public final class TargetCacheSchema {
   /** The version written by this code and the only version its readers accept. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
+
+  /** File metadata key listing the row groups of every view (see the class comment). */
+  public static final String VIEW_GROUPS_KEY = "dtm.cache.view_row_groups";
 
   /** File metadata key holding the format version. */
   public static final String VERSION_KEY = "dtm.cache.format_version";
@@ -125,6 +136,15 @@ public final class TargetCacheSchema {
   static final List<String> NO_DICTIONARY = List.of(IMAGE_ID, KEY, TOKENS);
 
   private TargetCacheSchema() {}
+
+  /** What to do with a cache of format version {@code found}, for error messages. */
+  static String rewriteAdvice(String found) {
+    return "1".equals(found)
+        ? ": version 1 stores an image's views together, so a rank would read every view to replay"
+            + " one; rewrite the cache in the layout by view with bin/dtm targets (same teacher,"
+            + " images and settings) into a new --output, or the same one with --overwrite"
+        : "";
+  }
 
   /**
    * The file name of cache file {@code index}: {@code part-00000.parquet}.

@@ -74,6 +74,11 @@ final class TargetRowCodec implements RowCodec<TargetRow> {
   }
 
   @Override
+  public String otherVersionAdvice(String foundVersion) {
+    return TargetCacheSchema.rewriteAdvice(foundVersion);
+  }
+
+  @Override
   public MessageType schema() {
     return TargetCacheSchema.SCHEMA;
   }

@@ -28,6 +28,12 @@ final class Codecs {
   /** TwelveMonkeys' JPEG reader provider. */
   static final ImageReaderSpi JPEG_READER = twelveMonkeysJpegReader();
 
+  /**
+   * The JDK's JPEG reader provider (TwelveMonkeys' when the JDK has none): for plain JPEGs, which
+   * TwelveMonkeys' reader hands to the JDK's anyway, at some cost (see {@link ShardRasterDecoder}).
+   */
+  static final ImageReaderSpi JDK_JPEG_READER = jdkJpegReader();
+
   /** A JPEG writer provider, the JDK's when present. */
   static final ImageWriterSpi JPEG_WRITER = jpegWriter();
 
@@ -48,6 +54,17 @@ final class Codecs {
       registry.registerServiceProvider(spi, ImageReaderSpi.class);
     }
     return spi;
+  }
+
+  private static ImageReaderSpi jdkJpegReader() {
+    List<ImageReaderSpi> spis = new ArrayList<>();
+    for (ImageReaderSpi spi : providers(ImageReaderSpi.class)) {
+      if (spi != JPEG_READER) {
+        spis.add(spi);
+      }
+    }
+    ImageReaderSpi spi = preferJdk(spis, ImageFormat.JPEG);
+    return spi != null ? spi : JPEG_READER;
   }
 
   private static Map<ImageFormat, ImageReaderSpi> readers() {

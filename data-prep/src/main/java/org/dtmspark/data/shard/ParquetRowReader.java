@@ -9,6 +9,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.HadoopReadOptions;
@@ -20,6 +22,7 @@ import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.FileMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.MessageColumnIO;
 import org.apache.parquet.io.RecordReader;
 import org.apache.parquet.io.api.Binary;
@@ -90,9 +93,48 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
       MessageType requested,
       List<Integer> rowGroups)
       throws IOException {
-    ParquetFileReader reader = openChecked(conf, path, codec, requested);
+    return open(conf, path, codec, requested, rowGroups, null);
+  }
+
+  /**
+   * Opens {@code path} for reading as {@link #open(Configuration, Path, RowCodec, MessageType,
+   * List)} does, reporting every byte read from storage to {@code bytesRead} (null: no count).
+   */
+  public static <T> ParquetRowReader<T> open(
+      Configuration conf,
+      Path path,
+      RowCodec<T> codec,
+      MessageType requested,
+      List<Integer> rowGroups,
+      LongConsumer bytesRead)
+      throws IOException {
+    ParquetFileReader reader = openChecked(conf, path, codec, requested, bytesRead);
     try {
       return new ParquetRowReader<>(path, reader, codec, requested, rowGroups);
+    } catch (RuntimeException e) {
+      closeQuietly(reader, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens {@code path} for reading the row groups that {@code rowGroupsOf} chooses from the file's
+   * key-value metadata (one footer read), reporting every byte read from storage to {@code
+   * bytesRead} (null: no count).
+   */
+  public static <T> ParquetRowReader<T> open(
+      Configuration conf,
+      Path path,
+      RowCodec<T> codec,
+      MessageType requested,
+      Function<Map<String, String>, List<Integer>> rowGroupsOf,
+      LongConsumer bytesRead)
+      throws IOException {
+    ParquetFileReader reader = openChecked(conf, path, codec, requested, bytesRead);
+    try {
+      List<Integer> groups =
+          rowGroupsOf.apply(reader.getFooter().getFileMetaData().getKeyValueMetaData());
+      return new ParquetRowReader<>(path, reader, codec, requested, groups);
     } catch (RuntimeException e) {
       closeQuietly(reader, e);
       throw e;
@@ -127,10 +169,22 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
 
   private static ParquetFileReader openChecked(
       Configuration conf, Path path, RowCodec<?> codec, MessageType requested) throws IOException {
+    return openChecked(conf, path, codec, requested, null);
+  }
+
+  private static ParquetFileReader openChecked(
+      Configuration conf,
+      Path path,
+      RowCodec<?> codec,
+      MessageType requested,
+      LongConsumer bytesRead)
+      throws IOException {
     ParquetReadOptions options =
         HadoopReadOptions.builder(conf, path).usePageChecksumVerification(true).build();
+    InputFile file = HadoopInputFile.fromPath(path, conf);
     ParquetFileReader reader =
-        ParquetFileReader.open(HadoopInputFile.fromPath(path, conf), options);
+        ParquetFileReader.open(
+            bytesRead == null ? file : new CountingInputFile(file, bytesRead), options);
     try {
       check(path, reader.getFooter().getFileMetaData(), codec, requested);
       return reader;
@@ -163,7 +217,8 @@ public final class ParquetRowReader<T> implements Iterator<T>, AutoCloseable {
               + " format version "
               + version
               + "; this reader reads version "
-              + codec.formatVersion());
+              + codec.formatVersion()
+              + codec.otherVersionAdvice(version));
     }
     String content = kv.get(codec.contentKey());
     if (!codec.content().equals(content)) {

@@ -38,6 +38,14 @@ public interface RowCodec<T> {
     return "shard";
   }
 
+  /**
+   * What a reader says, after naming the version it found, about a file of another version (how to
+   * rewrite it); empty by default.
+   */
+  default String otherVersionAdvice(String foundVersion) {
+    return "";
+  }
+
   /** The full schema, flat: every field a primitive column. */
   MessageType schema();
 

@@ -7,17 +7,27 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.RasterDecoder;
 import org.dtmspark.core.data.RgbImage;
+import org.dtmspark.data.image.ShardRasterDecoder;
 import org.dtmspark.data.shard.Manifest.ShardEntry;
 
 /**
@@ -29,11 +39,13 @@ import org.dtmspark.data.shard.Manifest.ShardEntry;
  * {@code [0, numClasses)}, each row's wnid the synset of its label. Index {@code i} is the i-th row
  * in that order; each shard is one {@link #blocks() block}.
  *
- * <p>Image bytes are read a whole shard at a time, when an image of it is first asked for, and at
- * most {@code residentShards} shards are held (least recently used goes out). Training visits the
- * images shard by shard ({@link org.dtmspark.core.train.BatchPlan}'s two-level shuffle), so memory
- * is a few shards' encoded bytes, not the split's (ImageNet train: about 140 GB). The small columns
- * cost about 100 bytes per image.
+ * <p>Image bytes are read a whole shard at a time, when an image of it is first asked for or when
+ * the shard is {@link #prefetch}ed (then on this dataset's I/O thread, while the caller goes on). A
+ * prefetched shard is held until {@link #release}d; of the others at most {@code residentShards}
+ * are held (least recently used goes out). Training visits the images shard by shard ({@link
+ * org.dtmspark.core.train.BatchPlan}'s streams), so memory is a few shards' encoded bytes, not the
+ * split's (ImageNet train: about 140 GB). The small columns cost about 100 bytes per image. {@link
+ * #bytesRead} counts the bytes read from storage by image reads (not by {@link #open}).
  *
  * <p>{@link #image} may be called from any thread.
  */
@@ -52,7 +64,11 @@ public final class ShardImageDataset implements ImageDataset {
   private final Path[] shardFiles;
   private final int[] shardStart;
   private final int residentShards;
-  private final LinkedHashMap<Integer, byte[][]> resident = new LinkedHashMap<>(8, 0.75f, true);
+  private final LinkedHashMap<Integer, CompletableFuture<byte[][]>> resident =
+      new LinkedHashMap<>(8, 0.75f, true);
+  private final Map<Integer, Integer> pins = new HashMap<>();
+  private final AtomicLong bytesRead = new AtomicLong();
+  private ExecutorService io;
 
   private ShardImageDataset(
       String id,
@@ -320,6 +336,18 @@ public final class ShardImageDataset implements ImageDataset {
     return RgbImage.decode(bytes(index), location + "/" + keys[index]);
   }
 
+  /** The stored bytes of image {@code index}, for the loader's threads to decode. */
+  @Override
+  public ImageSource source(int index) {
+    return ImageSource.encoded(location + "/" + key(index), bytes(index), null);
+  }
+
+  /** Shard images are decoded as sharding decodes them ({@link ShardRasterDecoder}). */
+  @Override
+  public Supplier<RasterDecoder> decoders() {
+    return ShardRasterDecoder::new;
+  }
+
   /** The stored bytes of image {@code index}. */
   public byte[] bytes(int index) {
     if (index < 0 || index >= keys.length) {
@@ -334,14 +362,107 @@ public final class ShardImageDataset implements ImageDataset {
     return shardImages(shard)[index - shardStart[shard]];
   }
 
-  private synchronized byte[][] shardImages(int shard) {
-    byte[][] images = resident.get(shard);
-    if (images != null) {
-      return images;
+  private byte[][] shardImages(int shard) {
+    CompletableFuture<byte[][]> images;
+    boolean load = false;
+    synchronized (this) {
+      images = resident.get(shard);
+      if (images == null) {
+        images = new CompletableFuture<>();
+        resident.put(shard, images);
+        load = true;
+        evict();
+      }
     }
-    images = new byte[blocks[shard]][];
+    if (load) {
+      try {
+        images.complete(readShard(shard));
+      } catch (RuntimeException e) {
+        images.completeExceptionally(e);
+      }
+    }
+    try {
+      return images.join();
+    } catch (CompletionException e) {
+      synchronized (this) {
+        resident.remove(shard, images);
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /** Starts reading the images of shard {@code block} on the I/O thread, and holds them. */
+  @Override
+  public synchronized void prefetch(int block) {
+    checkBlock(block);
+    pins.merge(block, 1, Integer::sum);
+    if (!resident.containsKey(block)) {
+      if (io == null) {
+        io =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "dtm-shard-read-ahead");
+                  t.setDaemon(true);
+                  return t;
+                });
+      }
+      resident.put(block, CompletableFuture.supplyAsync(() -> readShard(block), io));
+      evict();
+    }
+  }
+
+  @Override
+  public synchronized void release(int block) {
+    checkBlock(block);
+    Integer held = pins.get(block);
+    if (held == null) {
+      return;
+    }
+    if (held == 1) {
+      pins.remove(block);
+    } else {
+      pins.put(block, held - 1);
+    }
+    evict();
+  }
+
+  @Override
+  public long bytesRead() {
+    return bytesRead.get();
+  }
+
+  /** Drops the least recently used shards that nobody holds, down to {@code residentShards}. */
+  private void evict() {
+    int unpinned = 0;
+    for (Integer shard : resident.keySet()) {
+      if (!pins.containsKey(shard)) {
+        unpinned++;
+      }
+    }
+    var it = resident.keySet().iterator();
+    while (unpinned > residentShards && it.hasNext()) {
+      if (!pins.containsKey(it.next())) {
+        it.remove();
+        unpinned--;
+      }
+    }
+  }
+
+  private void checkBlock(int block) {
+    if (block < 0 || block >= blocks.length) {
+      throw new IndexOutOfBoundsException(
+          "Block must be in [0, " + blocks.length + "), cannot be: " + block);
+    }
+  }
+
+  private byte[][] readShard(int shard) {
+    byte[][] images = new byte[blocks[shard]][];
     Path file = shardFiles[shard];
-    try (ShardReader reader = ShardReader.open(conf, file)) {
+    try (ShardReader reader =
+        ShardReader.open(conf, file, ShardReadOptions.ALL, bytesRead::addAndGet)) {
       int row = 0;
       while (reader.hasNext()) {
         ImageRow r = reader.next();
@@ -355,10 +476,6 @@ public final class ShardImageDataset implements ImageDataset {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(
           "Cannot read images of shard " + file + ": " + e.getMessage(), e);
-    }
-    resident.put(shard, images);
-    while (resident.size() > residentShards) {
-      resident.remove(resident.keySet().iterator().next());
     }
     return images;
   }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.LongConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
@@ -45,13 +46,24 @@ public final class ShardReader implements Iterator<ImageRow>, AutoCloseable {
    */
   public static ShardReader open(Configuration conf, Path path, ShardReadOptions options)
       throws IOException {
+    return open(conf, path, options, null);
+  }
+
+  /**
+   * Opens {@code path} to read what {@code options} select, reporting every byte read from storage
+   * to {@code bytesRead} (null: no count).
+   */
+  public static ShardReader open(
+      Configuration conf, Path path, ShardReadOptions options, LongConsumer bytesRead)
+      throws IOException {
     return new ShardReader(
         ParquetRowReader.open(
             conf,
             path,
             ImageRowCodec.INSTANCE,
             options.includeImage() ? ImageShardSchema.SCHEMA : ImageShardSchema.WITHOUT_IMAGE,
-            options.rowGroups()));
+            options.rowGroups(),
+            bytesRead));
   }
 
   /**

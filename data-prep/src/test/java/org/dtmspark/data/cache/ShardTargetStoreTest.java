@@ -151,26 +151,80 @@ class ShardTargetStoreTest {
   }
 
   @Test
-  void holdsAtMostTheResidentFilesAndReadsAFileAgainAfterEviction() throws IOException {
+  void readsOneViewOfAFileAtATimeAndHoldsAtMostTheResidentViews() throws IOException {
     ShardImageDataset data = dataset();
     float[] out = new float[N * P];
     try (ShardTargetStore store = ShardTargetStore.open(conf, cache, data, 1)) {
       store.tokens(0, 0, out, 0);
-      store.tokens(1, 1, out, 0);
+      store.tokens(1, 0, out, 0);
       assertThat(store.fileLoads()).isEqualTo(1);
+      store.tokens(1, 1, out, 0);
+      assertThat(store.fileLoads()).isEqualTo(2);
+      assertThat(store.residentFiles()).containsExactly("part-00000.parquet#1");
       store.tokens(4, 0, out, 0);
-      assertThat(store.residentFiles()).containsExactly("part-00001.parquet");
+      assertThat(store.residentFiles()).containsExactly("part-00001.parquet#0");
       store.tokens(0, 0, out, 0);
-      assertThat(store.fileLoads()).isEqualTo(3);
+      assertThat(store.fileLoads()).isEqualTo(4);
     }
     try (ShardTargetStore store = ShardTargetStore.open(conf, cache, data)) {
       store.view(0, 0);
       store.view(4, 0);
       store.view(6, 0);
-      assertThat(store.residentFiles()).containsExactly("part-00001.parquet", "part-00002.parquet");
-      store.view(4, 1);
-      assertThat(store.residentFiles()).containsExactly("part-00002.parquet", "part-00001.parquet");
+      assertThat(store.residentFiles())
+          .containsExactly("part-00001.parquet#0", "part-00002.parquet#0");
+      store.view(4, 0);
+      assertThat(store.residentFiles())
+          .containsExactly("part-00002.parquet#0", "part-00001.parquet#0");
       assertThat(store.fileLoads()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void tokensReadByViewEqualTheRowsOfAFullRead() throws IOException {
+    ShardImageDataset data = dataset();
+    Map<String, TargetRow> full = new HashMap<>();
+    for (int s = 0; s < SHARDS.length; s++) {
+      for (TargetRow row :
+          TargetCacheReader.readAll(conf, new Path(cache, TargetCacheSchema.fileName(s)), true)) {
+        full.put(row.imageId() + "/" + row.view(), row);
+      }
+    }
+    float[] out = new float[N * P];
+    int compared = 0;
+    try (ShardTargetStore store = ShardTargetStore.open(conf, cache, data)) {
+      for (int index = 0; index < data.size(); index++) {
+        if (!store.has(index)) {
+          continue;
+        }
+        for (int v = 0; v < 2; v++) {
+          TargetRow row = full.get(data.imageId(index) + "/" + v);
+          assertThat(store.view(index, v)).isEqualTo(row.params());
+          store.tokens(index, v, out, 0);
+          assertThat(out).containsExactly(row.tokensAsFloats());
+          compared++;
+        }
+      }
+    }
+    assertThat(compared).isEqualTo(2 * (data.size() - 1));
+  }
+
+  @Test
+  void aPrefetchedViewIsReadAheadAndHeldUntilReleased() throws IOException {
+    ShardImageDataset data = dataset();
+    try (ShardTargetStore store = ShardTargetStore.open(conf, cache, data, 1)) {
+      store.prefetch(2, 1);
+      store.view(0, 0);
+      store.view(4, 0);
+      // Two views beyond the one resident view are held: the prefetched one stays.
+      assertThat(store.residentFiles()).contains("part-00002.parquet#1");
+      long before = store.bytesRead();
+      assertThat(before).isPositive();
+      store.view(6, 1);
+      assertThat(store.fileLoads()).isEqualTo(3);
+      assertThat(store.bytesRead()).isEqualTo(before);
+      store.release(2, 1);
+      store.view(0, 0);
+      assertThat(store.residentFiles()).containsExactly("part-00000.parquet#0");
     }
   }
 

@@ -117,13 +117,14 @@ class TargetCacheCheckTest {
     writeCache(settings, Fault.WRONG_VIEW_PARAMS);
     assertThatThrownBy(this::check)
         .isInstanceOf(ShardFormatException.class)
-        .hasMessageContaining("row 2 must be view 0 of image 1 with");
+        .hasMessageContaining("row 1 must be view 0 of image 1 with");
   }
 
   @Test
   void extraRowsAreNamed() throws IOException {
     writeCache(settings, Fault.EXTRA_ROW);
-    assertThatThrownBy(this::check).hasMessageContaining("has rows beyond the 6");
+    assertThatThrownBy(this::check)
+        .hasMessageContaining("has rows of view 0 beyond those of the shard's images");
   }
 
   @Test

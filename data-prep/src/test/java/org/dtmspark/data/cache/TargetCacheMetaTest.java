@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TargetCacheMetaTest {
-  /** The meta of the committed golden file {@code golden-v1/_cache_meta.json}. */
+  /** The meta of the committed golden file {@code golden-v2/_cache_meta.json}. */
   static final TargetCacheMeta GOLDEN =
       new TargetCacheMeta(
-          1,
+          2,
           "clip-vit-b16",
           "5f2b7c0a9d3e4f61b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5",
           196,
@@ -41,11 +41,23 @@ class TargetCacheMetaTest {
   @TempDir java.nio.file.Path dir;
 
   private static String golden() throws IOException {
+    return golden("golden-v2");
+  }
+
+  private static String golden(String dir) throws IOException {
     try (InputStream in =
-        TargetCacheMetaTest.class.getResourceAsStream("golden-v1/_cache_meta.json")) {
-      assertThat(in).as("golden-v1/_cache_meta.json on the test classpath").isNotNull();
+        TargetCacheMetaTest.class.getResourceAsStream(dir + "/_cache_meta.json")) {
+      assertThat(in).as(dir + "/_cache_meta.json on the test classpath").isNotNull();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  @Test
+  void aVersionOneMetaIsRefusedSayingHowToRewriteTheCache() throws IOException {
+    assertThatThrownBy(() -> TargetCacheMeta.fromJson(golden("golden-v1"), "old/_cache_meta.json"))
+        .isInstanceOf(ShardFormatException.class)
+        .hasMessageContaining("old/_cache_meta.json has format version 1")
+        .hasMessageContaining("rewrite the cache in the layout by view with bin/dtm targets");
   }
 
   @Test
@@ -74,12 +86,12 @@ class TargetCacheMetaTest {
 
   @Test
   void anotherFormatVersionIsRejectedNamingSourceAndVersion() throws IOException {
-    String v2 = golden().replace("\"format_version\" : 1", "\"format_version\" : 2");
-    assertThat(v2).isNotEqualTo(golden());
-    assertThatThrownBy(() -> TargetCacheMeta.fromJson(v2, "/cache/_cache_meta.json"))
+    String v3 = golden().replace("\"format_version\" : 2", "\"format_version\" : 3");
+    assertThat(v3).isNotEqualTo(golden());
+    assertThatThrownBy(() -> TargetCacheMeta.fromJson(v3, "/cache/_cache_meta.json"))
         .isInstanceOf(ShardFormatException.class)
         .hasMessage(
-            "Cache meta /cache/_cache_meta.json has format version 2; this reader reads version 1");
+            "Cache meta /cache/_cache_meta.json has format version 3; this reader reads version 2");
   }
 
   @Test
@@ -110,7 +122,7 @@ class TargetCacheMetaTest {
   private static TargetCacheMeta meta(
       int views, boolean full, long images, long rejected, long rows) {
     return new TargetCacheMeta(
-        1,
+        TargetCacheMeta.FORMAT_VERSION,
         "t",
         "h",
         196,

@@ -80,6 +80,22 @@ class TargetCacheTest {
     return rows;
   }
 
+  /** The positions of {@code rows} in the layout by view: views 0, 1, ..., then the full view. */
+  private static List<Integer> byView(List<TargetRow> rows) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      order.add(i);
+    }
+    order.sort(
+        java.util.Comparator.comparingInt(
+            i -> rows.get(i).isFullView() ? Integer.MAX_VALUE : rows.get(i).view()));
+    return order;
+  }
+
+  private static <T> List<T> reorder(List<T> list, List<Integer> order) {
+    return order.stream().map(list::get).toList();
+  }
+
   private List<TargetRow> writeAndRead(Path path, List<TargetRow> rows, boolean tokens)
       throws IOException {
     try (TargetCacheWriter writer =
@@ -95,9 +111,12 @@ class TargetCacheTest {
 
   @Test
   void fp16RoundTripKeepsViewsExactlyAndTokensWithinHalfPrecision() throws IOException {
-    List<float[]> values = values(1);
-    List<TargetRow> rows = rows(TargetRow.FP16, values);
-    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), rows, true);
+    List<float[]> written = values(1);
+    List<TargetRow> image = rows(TargetRow.FP16, written);
+    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), image, true);
+    // The file holds the rows by view: view 0 of both images, view 1, then the full views.
+    List<TargetRow> rows = reorder(image, byView(image));
+    List<float[]> values = reorder(written, byView(image));
 
     assertThat(read).isEqualTo(rows);
     for (int r = 0; r < rows.size(); r++) {
@@ -110,16 +129,19 @@ class TargetCacheTest {
         assertThat(back[i]).isEqualTo(HalfFloats.halfToFloat(HalfFloats.floatToHalf(original[i])));
       }
     }
-    assertThat(read.get(2).isFullView()).isTrue();
-    assertThat(read.get(2).params()).isEqualTo(ViewParams.fullImage(300, 200));
+    assertThat(read).extracting(TargetRow::view).containsExactly(0, 0, 1, 1, -1, -1);
+    assertThat(read.get(4).isFullView()).isTrue();
+    assertThat(read.get(4).params()).isEqualTo(ViewParams.fullImage(300, 200));
     assertThat(read.get(0).tokens()).hasSize(N * P * 2);
   }
 
   @Test
   void fp32RoundTripIsExact() throws IOException {
-    List<float[]> values = values(2);
-    List<TargetRow> rows = rows(TargetRow.FP32, values);
-    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), rows, true);
+    List<float[]> written = values(2);
+    List<TargetRow> image = rows(TargetRow.FP32, written);
+    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), image, true);
+    List<TargetRow> rows = reorder(image, byView(image));
+    List<float[]> values = reorder(written, byView(image));
 
     assertThat(read).isEqualTo(rows);
     for (int r = 0; r < rows.size(); r++) {
@@ -151,8 +173,9 @@ class TargetCacheTest {
 
   @Test
   void projectionWithoutTokensReadsEverythingElse() throws IOException {
-    List<TargetRow> rows = rows(TargetRow.FP16, values(3));
-    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), rows, false);
+    List<TargetRow> image = rows(TargetRow.FP16, values(3));
+    List<TargetRow> read = writeAndRead(file("part-00000.parquet"), image, false);
+    List<TargetRow> rows = reorder(image, byView(image));
 
     assertThat(read).isEqualTo(rows.stream().map(TargetRow::withoutTokens).toList());
     assertThat(read).allSatisfy(r -> assertThat(r.tokens()).isNull());
@@ -163,10 +186,10 @@ class TargetCacheTest {
   }
 
   @Test
-  void readerRejectsAnotherFormatVersionNamingFileAndVersion() throws IOException {
+  void readerRefusesAVersionOneFileSayingHowToRewriteIt() throws IOException {
     Path path = file("part-00000.parquet");
     try (ParquetRowWriter<TargetRow> writer =
-        ParquetRowWriter.create(conf, path, new VersionTwoCodec(), ShardWriteOptions.DEFAULTS)) {
+        ParquetRowWriter.create(conf, path, new VersionOneCodec(), ShardWriteOptions.DEFAULTS)) {
       writer.write(rows(TargetRow.FP16, values(4)).get(0));
       writer.commit();
     }
@@ -174,8 +197,46 @@ class TargetCacheTest {
     assertThatThrownBy(() -> TargetCacheReader.open(conf, path))
         .isInstanceOf(ShardFormatException.class)
         .hasMessageContaining(path.toUri().getPath())
-        .hasMessageContaining("target cache format version 2")
-        .hasMessageContaining("reads version 1");
+        .hasMessageContaining("target cache format version 1")
+        .hasMessageContaining("reads version 2")
+        .hasMessageContaining("rewrite the cache in the layout by view with bin/dtm targets");
+  }
+
+  @Test
+  void aViewIsReadFromItsOwnRowGroupsOnly() throws IOException {
+    Path path = file("part-00000.parquet");
+    List<TargetRow> rows = rows(TargetRow.FP32, values(6));
+    writeAndRead(path, rows, true);
+    long size = new java.io.File(path.toUri()).length();
+
+    java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    List<TargetRow> view1 = new ArrayList<>();
+    try (TargetCacheReader reader =
+        TargetCacheReader.openView(conf, path, 1, true, bytes::addAndGet)) {
+      reader.forEachRemaining(view1::add);
+    }
+    assertThat(view1).containsExactly(rows.get(1), rows.get(4));
+    assertThat(TargetCacheReader.rowGroups(conf, path)).hasSize(3);
+    java.util.concurrent.atomic.AtomicLong footer = new java.util.concurrent.atomic.AtomicLong();
+    try (TargetCacheReader reader =
+        TargetCacheReader.openView(conf, path, 7, true, footer::addAndGet)) {
+      assertThat(reader.hasNext()).as("a view the file lacks has no rows").isFalse();
+    }
+    // Beyond the footer, one of three row groups of equal size.
+    long viewBytes = bytes.get() - footer.get();
+    assertThat(viewBytes).isPositive().isLessThan((size - footer.get()) / 2);
+
+    List<TargetRow> full = new ArrayList<>();
+    try (TargetCacheReader reader =
+        TargetCacheReader.openView(
+            conf, path, TargetCacheSchema.FULL_VIEW, false, null, List.of(0, 1, -1))) {
+      reader.forEachRemaining(full::add);
+    }
+    assertThat(full).extracting(TargetRow::imageId).containsExactly(40L, 41L);
+    assertThatThrownBy(
+            () -> TargetCacheReader.openView(conf, path, 0, false, null, List.of(0, 1, 2, -1)))
+        .isInstanceOf(ShardFormatException.class)
+        .hasMessageContaining("holds views [0, 1, -1]; its cache holds views [0, 1, 2, -1]");
   }
 
   @Test
@@ -243,7 +304,7 @@ class TargetCacheTest {
   }
 
   /** The cache codec stamping format version 2, to test the reader's check. */
-  private static final class VersionTwoCodec implements RowCodec<TargetRow> {
+  private static final class VersionOneCodec implements RowCodec<TargetRow> {
     private final TargetRowCodec base = TargetRowCodec.INSTANCE;
 
     @Override
@@ -263,7 +324,7 @@ class TargetCacheTest {
 
     @Override
     public int formatVersion() {
-      return 2;
+      return 1;
     }
 
     @Override

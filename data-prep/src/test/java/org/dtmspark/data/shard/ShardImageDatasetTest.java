@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.dtmspark.core.data.ImageSource;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.data.shard.Manifest.RejectSummary;
 import org.dtmspark.data.shard.Manifest.ShardEntry;
@@ -107,6 +108,33 @@ class ShardImageDatasetTest {
     assertThatThrownBy(() -> dataset.image(7))
         .isInstanceOf(IndexOutOfBoundsException.class)
         .hasMessage("Image index must be in [0, 7), cannot be: 7");
+  }
+
+  @Test
+  void aPrefetchedShardIsReadOnceAheadAndHeldUntilReleased() throws IOException {
+    ShardImageDataset dataset = ShardImageDataset.open(conf, root, "train", 1);
+    Path file1 = new Path(root, "train/" + ImageShardSchema.shardFileName(1));
+    long shard1 = file1.getFileSystem(conf).getFileStatus(file1).getLen();
+    assertThat(dataset.bytesRead()).isZero();
+    dataset.prefetch(1);
+    int first1 = LABELS[0].length;
+    dataset.image(first1);
+    long afterPrefetch = dataset.bytesRead();
+    // The whole file at most (footer and column chunks), and most of it.
+    assertThat(afterPrefetch).isLessThanOrEqualTo(shard1).isGreaterThan(shard1 / 2);
+    // Held while prefetched: shard 0 (one resident shard allowed) does not push it out.
+    dataset.image(0);
+    dataset.image(first1 + 1);
+    long both = dataset.bytesRead();
+    dataset.image(first1);
+    assertThat(dataset.bytesRead()).isEqualTo(both);
+    // Released, it is the least recently used and goes out when shard 0 is read again.
+    dataset.release(1);
+    dataset.image(1);
+    dataset.image(first1);
+    assertThat(dataset.bytesRead()).isGreaterThan(both);
+    assertThat(dataset.source(first1)).isInstanceOf(ImageSource.Encoded.class);
+    assertThat(((ImageSource.Encoded) dataset.source(first1)).bytes()).isNotEmpty();
   }
 
   @Test

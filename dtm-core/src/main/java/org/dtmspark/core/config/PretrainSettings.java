@@ -17,7 +17,8 @@ public record PretrainSettings(
     TrainSettings train,
     String precision,
     LossScaleSettings lossScale,
-    DistributedSettings distributed) {
+    DistributedSettings distributed,
+    DataSettings data) {
   /** Values of {@code precision}: {@code auto} is fp16 on a GPU, fp32 on a CPU. */
   public static final List<String> PRECISIONS = List.of("auto", "fp32", "fp16");
 
@@ -40,6 +41,7 @@ public record PretrainSettings(
         TrainSettings.from(p.section("train")),
         p.oneOf("precision", PRECISIONS),
         LossScaleSettings.from(p.section("loss-scale")),
-        DistributedSettings.from(p.section("distributed")));
+        DistributedSettings.from(p.section("distributed")),
+        DataSettings.from(p.section("data")));
   }
 }

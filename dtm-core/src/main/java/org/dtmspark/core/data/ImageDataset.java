@@ -1,5 +1,7 @@
 package org.dtmspark.core.data;
 
+import java.util.function.Supplier;
+
 /**
  * A labelled image collection with random access, read by the training and evaluation loops.
  *
@@ -25,6 +27,39 @@ public interface ImageDataset {
    */
   default int[] blocks() {
     return new int[] {size()};
+  }
+
+  /**
+   * A hint that block {@code block} (of {@link #blocks()}) will be read soon: a dataset that reads
+   * from storage may start reading it on an I/O thread and holds it until {@link #release}d. Calls
+   * nest: a block prefetched twice stays until released twice. No-op by default.
+   */
+  default void prefetch(int block) {}
+
+  /** Ends one {@link #prefetch} of {@code block}; a block never prefetched is ignored. */
+  default void release(int block) {}
+
+  /** Bytes read from storage so far by this dataset's image reads (0 for in-memory data). */
+  default long bytesRead() {
+    return 0;
+  }
+
+  /**
+   * Where the loader gets the pixels of image {@code index}: by default the decoded {@link #image};
+   * a dataset of encoded files gives their bytes, which the loader's threads decode (only the
+   * region a view needs, where the codec allows).
+   */
+  default ImageSource source(int index) {
+    return ImageSource.decoded(id() + "#" + index, image(index));
+  }
+
+  /**
+   * Makes the decoder each loader thread uses for this dataset's {@link ImageSource.Encoded}
+   * sources: ImageIO's readers by default; a dataset whose files need other readers (shards that
+   * may hold CMYK JPEGs) names its own.
+   */
+  default Supplier<RasterDecoder> decoders() {
+    return ImageIoRasterDecoder::new;
   }
 
   /** The decoded image {@code index}. */

@@ -35,6 +35,16 @@ public final class Tensors {
     }
   }
 
+  /**
+   * Uploads 8-bit pixels ({@code [B, 3, S, S]} unsigned bytes) and turns them into float32 in [0,
+   * 1] on the manager's device: one byte per value crosses to the device, not four.
+   */
+  public static NDArray pixelsFromHost(NDManager manager, byte[] u8, Shape shape) {
+    try (NDArray staged = manager.create(java.nio.ByteBuffer.wrap(u8), shape, DataType.UINT8)) {
+      return staged.toType(DataType.FLOAT32, true).divi(255f);
+    }
+  }
+
   /** Copies {@code data} into a PyTorch-allocated int64 tensor of {@code shape}. */
   public static NDArray fromHost(NDManager manager, long[] data, Shape shape) {
     try (NDArray staged = manager.create(data, shape)) {

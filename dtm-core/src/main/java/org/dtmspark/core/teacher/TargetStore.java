@@ -38,6 +38,21 @@ public interface TargetStore extends AutoCloseable {
    */
   void tokens(int index, int view, float[] out, int offset);
 
+  /**
+   * A hint that view {@code view} of the images of block {@code block} (of the dataset's {@link
+   * org.dtmspark.core.data.ImageDataset#blocks()}) will be read soon; held until {@link #release}d,
+   * calls nest. No-op by default.
+   */
+  default void prefetch(int block, int view) {}
+
+  /** Ends one {@link #prefetch} of {@code (block, view)}; one never prefetched is ignored. */
+  default void release(int block, int view) {}
+
+  /** Bytes read from storage so far (0 for targets held in memory). */
+  default long bytesRead() {
+    return 0;
+  }
+
   @Override
   void close();
 }

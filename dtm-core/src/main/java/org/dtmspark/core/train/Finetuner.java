@@ -147,6 +147,7 @@ public final class Finetuner {
             update.scaler(),
             endStep,
             stepsPerEpoch,
+            1, // one stream: fine-tuning runs on one rank
             settings,
             train.id(),
             "classifier");
@@ -235,7 +236,7 @@ public final class Finetuner {
       scope.suppressNotUsedWarning();
       NDArray images =
           ImageNormalization.IMAGENET.apply(
-              Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
+              Tensors.pixelsFromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
       NDArray labels = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
       NDList xs = accum == 1 ? new NDList(images) : images.split(accum);
       NDList ys = accum == 1 ? new NDList(labels) : labels.split(accum);

@@ -99,12 +99,14 @@ public final class ModelCheckpoints {
       Object trainingConfig,
       String dataIdentity,
       String kind) {
-    save(dir, model, optimizer, null, step, stepsPerEpoch, trainingConfig, dataIdentity, kind);
+    save(dir, model, optimizer, null, step, stepsPerEpoch, 1, trainingConfig, dataIdentity, kind);
   }
 
   /**
    * Writes a checkpoint of {@code model} (and {@code optimizer}, when not null); the state of
-   * {@code scaler}, when not null, goes into the optimizer file's metadata ({@code loss_scale.*}).
+   * {@code scaler}, when not null, goes into the optimizer file's metadata ({@code loss_scale.*});
+   * the data position records {@code streams}, the number of virtual streams the batch plan dealt
+   * the data to (see {@link BatchPlan}).
    *
    * @param trainingConfig the resolved settings record of the job, stored for provenance
    */
@@ -115,6 +117,7 @@ public final class ModelCheckpoints {
       LossScaler scaler,
       long step,
       long stepsPerEpoch,
+      int streams,
       Object trainingConfig,
       String dataIdentity,
       String kind) {
@@ -128,6 +131,7 @@ public final class ModelCheckpoints {
     data.put("epoch", step / Math.max(1, stepsPerEpoch));
     data.put("step_in_epoch", step % Math.max(1, stepsPerEpoch));
     data.put("steps_per_epoch", stepsPerEpoch);
+    data.put("streams", streams);
     rng.put("data_position", data);
     CheckpointMeta meta =
         new CheckpointMeta(
@@ -161,6 +165,18 @@ public final class ModelCheckpoints {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write checkpoint " + dir, e);
     }
+  }
+
+  /**
+   * The number of streams in the data position of a checkpoint's {@code rng_state}, or -1 when it
+   * records none (written before streams existed).
+   */
+  public static int streams(CheckpointMeta meta) {
+    Object position = meta.rngState() == null ? null : meta.rngState().get("data_position");
+    if (position instanceof Map<?, ?> map && map.get("streams") instanceof Number n) {
+      return n.intValue();
+    }
+    return -1;
   }
 
   /** Loads the model of a checkpoint onto {@code manager}. */

@@ -159,10 +159,12 @@ public final class Pretrainer {
 
   /**
    * The batch plan of {@code replica}: {@code train.batch-size} is the global batch of an optimizer
-   * step, each rank takes {@code batch-size / ranks} (in {@code train.accum-steps} micro-batches).
+   * step, each rank takes {@code batch-size / ranks} (in {@code train.accum-steps} micro-batches);
+   * the images are dealt to {@code pretrain.data.streams} streams.
    *
    * @throws ConfigError when the batch size is not a multiple of the number of ranks times the
-   *     accumulation steps
+   *     accumulation steps, or the streams are not a multiple of the ranks or a divisor of the
+   *     batch size
    */
   public BatchPlan plan(ImageDataset data, Targets targets, Replica replica) {
     int batch = settings.train().batchSize();
@@ -177,9 +179,10 @@ public final class Pretrainer {
               + "), cannot be: "
               + batch);
     }
+    int streams = settings.data().streamsFor(ranks);
     IntPredicate keep = targets instanceof Cached c ? c.store()::has : i -> true;
     return BatchPlan.of(data.blocks(), keep, batch / ranks, settings.seed())
-        .forRank(replica.rank(), ranks);
+        .forRank(batch / ranks, replica.rank(), ranks, streams);
   }
 
   /**
@@ -269,6 +272,18 @@ public final class Pretrainer {
                 + " but the configuration asks for "
                 + config);
       }
+      if (loaded != null && ModelCheckpoints.streams(loaded.meta()) != plan.streams()) {
+        int saved = ModelCheckpoints.streams(loaded.meta());
+        throw new ConfigError(
+            "Checkpoint "
+                + resumeFrom.orElseThrow()
+                + (saved < 0
+                    ? " records no data streams (written before pretrain.data.streams existed)"
+                    : " was trained with pretrain.data.streams = " + saved)
+                + "; this run deals the data to "
+                + plan.streams()
+                + " streams: resume with the same number of streams (and ranks dividing it)");
+      }
       long startStep = loaded != null ? loaded.step() : 0;
       var params = student.parameters();
       ParameterGroups groups =
@@ -281,7 +296,16 @@ public final class Pretrainer {
                   flat, optimizer, scaler, settings.optim().clipGrad(), replica.reducer());
           BatchLoader loader =
               new BatchLoader(
-                  data, plan, views, masks, store, config.imageSize(), startStep, endStep, 2)) {
+                  data,
+                  plan,
+                  views,
+                  masks,
+                  store,
+                  config.imageSize(),
+                  startStep,
+                  endStep,
+                  2,
+                  loaderThreads())) {
         if (loaded != null) {
           loaded.restoreOptimizer(optimizer);
           if (!loaded.restoreScaler(scaler) && scaler.enabled()) {
@@ -353,21 +377,34 @@ public final class Pretrainer {
                 (done - startStep) * (double) globalBatch / elapsedSeconds(started));
             output.metrics(record);
           }
+          if (b.read() != null) {
+            output.dataRead(replica.rank(), b.read());
+          }
           progress.update(done - startStep, Map.of("loss", String.format("%.4f", stats.loss())));
           if (train.checkpointEverySteps() > 0
               && done % train.checkpointEverySteps() == 0
               && done < endStep) {
-            saveCheckpoint(output, "step-" + done, student, update, done, stepsPerEpoch, data);
+            saveCheckpoint(output, "step-" + done, student, update, done, plan, data);
           }
         }
         progress.finish();
         double seconds = elapsedSeconds(started);
-        String last = saveCheckpoint(output, "last", student, update, endStep, stepsPerEpoch, data);
+        String last = saveCheckpoint(output, "last", student, update, endStep, plan, data);
         double mean = recent.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         long run = endStep - startStep;
         return new Outcome(run, endStep, lastLoss, mean, run * globalBatch / seconds, last);
       }
     }
+  }
+
+  /**
+   * {@code pretrain.data.loader-threads}, by default this JVM's CPUs less libtorch's intra-op
+   * threads ({@code ai.djl.pytorch.num_threads} when set, else one per CPU), at least 1.
+   */
+  int loaderThreads() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    int intraOp = Integer.getInteger("ai.djl.pytorch.num_threads", cpus);
+    return settings.data().loaderThreadsFor(cpus, intraOp);
   }
 
   private static double elapsedSeconds(long startedNanos) {
@@ -380,7 +417,7 @@ public final class Pretrainer {
       VisionTransformer student,
       GradientUpdate update,
       long step,
-      long stepsPerEpoch,
+      BatchPlan plan,
       ImageDataset data)
       throws IOException {
     return output.checkpoint(
@@ -392,7 +429,8 @@ public final class Pretrainer {
                 update.optimizer(),
                 update.scaler(),
                 step,
-                stepsPerEpoch,
+                plan.stepsPerEpoch(),
+                plan.streams(),
                 settings,
                 data.id(),
                 "dtm-student"));
@@ -445,7 +483,7 @@ public final class Pretrainer {
     try (NDScope scope = new NDScope();
         NDManager m = student.parameters().manager().getParentManager().newSubManager()) {
       scope.suppressNotUsedWarning();
-      NDArray pixels = Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
+      NDArray pixels = Tensors.pixelsFromHost(m, b.pixels(), new Shape(b.size(), 3, s, s));
       NDArray mask = Tensors.fromHost(m, b.mask(), new Shape(b.size(), config.numPatches()));
       NDArray targets =
           b.targets() != null

@@ -32,6 +32,24 @@ public interface RunOutput extends AutoCloseable {
   void metrics(Map<String, Object> record) throws IOException;
 
   /**
+   * Records what rank {@code rank} read during one epoch: by default a metrics record {@code
+   * {"rank", "epoch", "image_bytes_read", "target_bytes_read"}}. Every rank reports its own.
+   */
+  default void dataRead(int rank, Batch.DataRead read) throws IOException {
+    metrics(dataReadRecord(rank, read));
+  }
+
+  /** The metrics record of {@link #dataRead}. */
+  static Map<String, Object> dataReadRecord(int rank, Batch.DataRead read) {
+    Map<String, Object> record = new java.util.LinkedHashMap<>();
+    record.put("rank", rank);
+    record.put("epoch", read.epoch());
+    record.put("image_bytes_read", read.imageBytes());
+    record.put("target_bytes_read", read.targetBytes());
+    return record;
+  }
+
+  /**
    * Publishes checkpoint {@code name} (for example {@code step-1000} or {@code last}) atomically:
    * {@code writer} fills a local directory that must not exist yet; the checkpoint becomes visible
    * under its final name only once complete.

@@ -36,6 +36,10 @@ class ConfigLoaderTest {
     assertThat(p.lossScale()).isEqualTo(new LossScaleSettings(65536, 2000));
     assertThat(p.precisionOn(Device.cpu())).isEqualTo(Precision.FP32);
     assertThat(p.precisionOn(Device.gpu())).isEqualTo(Precision.FP16);
+    assertThat(p.data()).isEqualTo(new DataSettings(0, 0));
+    assertThat(p.data().streamsFor(4)).isEqualTo(4);
+    assertThat(p.data().loaderThreadsFor(16, 12)).isEqualTo(4);
+    assertThat(p.data().loaderThreadsFor(8, 8)).isEqualTo(1);
     // Peak lr of the reference code: 1.5e-3 * sqrt(1024 / 2048).
     assertThat(p.optim().peakLr(1024)).isCloseTo(1.5e-3 * Math.sqrt(0.5), within());
 
@@ -127,6 +131,14 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> pretrain("pretrain.train.batch-size=many"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("pretrain.train.batch-size must be an integer");
+    assertThatThrownBy(() -> pretrain("pretrain.data.loader-threads=-1"))
+        .hasMessage("pretrain.data.loader-threads must be at least 0, cannot be: -1");
+    assertThatThrownBy(() -> pretrain("pretrain.data.loader-threads=1000"))
+        .hasMessage("pretrain.data.loader-threads must be at most 256, cannot be: 1000");
+    assertThatThrownBy(() -> pretrain("pretrain.data.streams=6").data().streamsFor(4))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageStartingWith(
+            "pretrain.data.streams (6) must be a multiple of the number of ranks (4)");
   }
 
   @Test

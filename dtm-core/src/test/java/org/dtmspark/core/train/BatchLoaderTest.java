@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import org.dtmspark.core.data.AugmentConfig;
 import org.dtmspark.core.data.BlockMaskGenerator;
+import org.dtmspark.core.data.ByteViewRenderer;
+import org.dtmspark.core.data.ImageDataset;
+import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.RgbImage;
+import org.dtmspark.core.data.SyntheticPhotos;
 import org.dtmspark.core.data.ViewParams;
-import org.dtmspark.core.data.ViewRenderer;
 import org.dtmspark.core.data.ViewSampler;
 import org.dtmspark.core.teacher.TargetStore;
 import org.junit.jupiter.api.Test;
@@ -20,23 +24,25 @@ class BatchLoaderTest {
 
   @Test
   void twoRanksDrawTheSameViewsAndMasksAsOneRankForTheSameImages() {
-    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3);
-    BatchPlan half = BatchPlan.of(new int[] {10, 14}, i -> true, 3, 3);
+    // Two streams: one rank takes 3 images of stream 0, then 3 of stream 1; rank r takes stream r.
+    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3).forRank(6, 0, 1, 2);
     try (BatchLoader one = loader(whole, null);
-        BatchLoader r0 = loader(half.forRank(0, 2), null);
-        BatchLoader r1 = loader(half.forRank(1, 2), null)) {
+        BatchLoader r0 = loader(whole.forRank(3, 0, 2, 2), null);
+        BatchLoader r1 = loader(whole.forRank(3, 1, 2, 2), null)) {
       for (long step = 0; step < 5; step++) {
         Batch all = one.build(step);
         Batch[] parts = {r0.build(step), r1.build(step)};
         int n = masks.numPatches();
         int px = 3 * SIZE * SIZE;
         for (int i = 0; i < 6; i++) {
-          Batch part = parts[i % 2];
-          int j = i / 2;
+          Batch part = parts[i / 3];
+          int j = i % 3;
           assertThat(part.indices()[j]).isEqualTo(all.indices()[i]);
           assertThat(part.views().get(j)).isEqualTo(all.views().get(i));
           assertThat(slice(part.mask(), j, n)).isEqualTo(slice(all.mask(), i, n));
           assertThat(slice(part.pixels(), j, px)).isEqualTo(slice(all.pixels(), i, px));
+          assertThat(slice(all.pixels(), i, px))
+              .isEqualTo(rendered(all.indices()[i], all.views().get(i)));
         }
       }
     }
@@ -55,12 +61,13 @@ class BatchLoaderTest {
           assertThat(store.has(index)).isTrue();
           ViewParams view = b.views().get(i);
           int k = store.viewIndex(index, view);
-          assertThat(k).isBetween(0, store.viewsPerImage() - 1);
+          // One stored view per shard (here the one block) and epoch.
+          assertThat(k)
+              .isEqualTo(BatchLoader.replayView(9, plan.epochOf(step), 0, store.viewsPerImage()));
           float[] expected = new float[tokenSize];
           store.tokens(index, k, expected, 0);
           assertThat(slice(b.targets(), i, tokenSize)).isEqualTo(expected);
-          assertThat(slice(b.pixels(), i, 3 * SIZE * SIZE))
-              .isEqualTo(ViewRenderer.render(data.image(index), view, SIZE));
+          assertThat(slice(b.pixels(), i, 3 * SIZE * SIZE)).isEqualTo(rendered(index, view));
         }
       }
     }
@@ -70,10 +77,94 @@ class BatchLoaderTest {
     return new BatchLoader(data, plan, sampler, masks, store, SIZE, 0, 0, 1);
   }
 
+  @Test
+  void oneAndThreeLoaderThreadsGiveIdenticalBatchesOfEncodedImages() {
+    EncodedImages jpegs = new EncodedImages(30, new int[] {10, 12, 8});
+    BatchPlan plan = BatchPlan.of(jpegs.blocks(), i -> true, 6, 4).forRank(6, 0, 1, 3);
+    try (BatchLoader one = new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, 0, 0, 1, 1);
+        BatchLoader three = new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, 0, 0, 1, 3)) {
+      for (long step = 0; step < 2 * plan.stepsPerEpoch(); step++) {
+        Batch a = one.build(step);
+        Batch b = three.build(step);
+        assertThat(b.indices()).isEqualTo(a.indices());
+        assertThat(b.views()).isEqualTo(a.views());
+        assertThat(b.mask()).isEqualTo(a.mask());
+        assertThat(b.pixels()).isEqualTo(a.pixels());
+        // The pixels are the views of the images, not a constant.
+        assertThat(slice(a.pixels(), 0, 3 * SIZE * SIZE))
+            .isNotEqualTo(slice(a.pixels(), 1, 3 * SIZE * SIZE));
+      }
+    }
+  }
+
+  /**
+   * The 8-bit rendering of {@code view} of image {@code index}, as the loader's kernel makes it.
+   */
+  private byte[] rendered(int index, ViewParams view) {
+    byte[] out = new byte[3 * SIZE * SIZE];
+    new ByteViewRenderer().render(data.image(index), view, SIZE, out, 0);
+    return out;
+  }
+
   private static float[] slice(float[] a, int i, int n) {
     float[] out = new float[n];
     System.arraycopy(a, i * n, out, 0, n);
     return out;
+  }
+
+  private static byte[] slice(byte[] a, int i, int n) {
+    byte[] out = new byte[n];
+    System.arraycopy(a, i * n, out, 0, n);
+    return out;
+  }
+
+  /** JPEG photos of 40 x 30 in the given blocks: what the loader's threads decode. */
+  private static final class EncodedImages implements ImageDataset {
+    private final byte[][] files;
+    private final int[] blocks;
+
+    EncodedImages(int count, int[] blocks) {
+      this.files = new byte[count][];
+      for (int i = 0; i < count; i++) {
+        files[i] = SyntheticPhotos.jpeg(40, 30, i, 0.9f);
+      }
+      this.blocks = blocks.clone();
+    }
+
+    @Override
+    public String id() {
+      return "jpegs";
+    }
+
+    @Override
+    public int size() {
+      return files.length;
+    }
+
+    @Override
+    public int numClasses() {
+      return 1;
+    }
+
+    @Override
+    public int label(int index) {
+      return 0;
+    }
+
+    @Override
+    public int[] blocks() {
+      return blocks.clone();
+    }
+
+    @Override
+    public ImageSource source(int index) {
+      return ImageSource.encoded("jpeg " + index, files[index], "jpeg");
+    }
+
+    @Override
+    public RgbImage image(int index) {
+      return RgbImage.decode(files[index], "jpeg " + index);
+    }
   }
 
   /**

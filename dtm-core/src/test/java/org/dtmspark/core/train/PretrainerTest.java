@@ -64,9 +64,16 @@ class PretrainerTest {
       assertThat(r.stepsRun()).isEqualTo(8);
       assertThat(r.finalStep()).isEqualTo(8);
       assertThat(r.finalLoss()).isFinite().isPositive();
-      List<Map<String, Object>> metrics = MetricsLog.read(r.metrics());
+      List<Map<String, Object>> records = MetricsLog.read(r.metrics());
+      List<Map<String, Object>> metrics =
+          records.stream().filter(rec -> rec.containsKey("step")).toList();
       assertThat(metrics).hasSize(8);
       assertThat(metrics.get(0)).containsKeys("step", "loss", "lr", "grad_norm", "levels");
+      // Every epoch, what the rank read from storage: nothing, for images held in memory.
+      assertThat(records.stream().filter(rec -> rec.containsKey("image_bytes_read")))
+          .extracting(
+              rec -> rec.get("rank") + "/" + rec.get("epoch") + "/" + rec.get("image_bytes_read"))
+          .containsExactly("0/0/0", "0/1/0");
       assertThat(Files.exists(dir.resolve("run/loss.png"))).isTrue();
       assertThat(Files.exists(dir.resolve("run/lr.png"))).isTrue();
       try (NDManager load = NDManager.newBaseManager()) {
@@ -81,16 +88,25 @@ class PretrainerTest {
   @Test
   void resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() throws Exception {
     SyntheticImages data = new SyntheticImages(16, 16, 4, 2);
+    // Two streams, resumed in the middle of epoch 0 (4 steps per epoch).
+    String streams = "pretrain.data.streams=2";
     try (NDManager m = NDManager.newBaseManager();
         Teacher t = teacher(m)) {
       PretrainResult full =
-          new Pretrainer(settings()).run(data, t, dir.resolve("full"), Optional.empty());
+          new Pretrainer(settings(streams)).run(data, t, dir.resolve("full"), Optional.empty());
       PretrainResult half =
-          new Pretrainer(settings("pretrain.train.max-steps=3"))
+          new Pretrainer(settings(streams, "pretrain.train.max-steps=3"))
               .run(data, t, dir.resolve("half"), Optional.empty());
       assertThat(half.finalStep()).isEqualTo(3);
+      assertThatThrownBy(
+              () ->
+                  new Pretrainer(settings("pretrain.data.streams=4"))
+                      .run(data, t, dir.resolve("other"), Optional.of(half.checkpoint())))
+          .isInstanceOf(ConfigError.class)
+          .hasMessageContaining("was trained with pretrain.data.streams = 2")
+          .hasMessageContaining("this run deals the data to 4 streams");
       PretrainResult resumed =
-          new Pretrainer(settings())
+          new Pretrainer(settings(streams))
               .run(data, t, dir.resolve("resumed"), Optional.of(half.checkpoint()));
       assertThat(resumed.stepsRun()).isEqualTo(5);
       assertThat(resumed.finalStep()).isEqualTo(8);
@@ -154,7 +170,7 @@ class PretrainerTest {
       ModelCheckpoints.Loaded last = ModelCheckpoints.load(r.checkpoint(), m);
       assertThat(last.model().config().tokenHeadDim()).isEqualTo(8);
       assertThat(last.meta().rngState().get("data_position"))
-          .hasToString("{epoch=2, step_in_epoch=0, steps_per_epoch=4}");
+          .hasToString("{epoch=2, step_in_epoch=0, steps_per_epoch=4, streams=1}");
     }
   }
 }

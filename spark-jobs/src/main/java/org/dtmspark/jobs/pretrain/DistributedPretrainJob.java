@@ -130,6 +130,15 @@ public final class DistributedPretrainJob {
               + "), cannot be: "
               + settings.train().batchSize());
     }
+    int streams = settings.data().streamsFor(options.ranks());
+    if (settings.train().batchSize() % streams != 0) {
+      throw new ConfigError(
+          "pretrain.train.batch-size ("
+              + settings.train().batchSize()
+              + ") must be a multiple of pretrain.data.streams ("
+              + streams
+              + "): every global batch takes as many images from every stream");
+    }
     SparkContext sc = spark.sparkContext();
     Configuration conf = sc.hadoopConfiguration();
     // Executors run in their own working directories: every location travels fully qualified.

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,6 +27,9 @@ final class DriverMetrics {
   private static final Logger LOG = LoggerFactory.getLogger(DriverMetrics.class);
 
   private final TreeMap<Long, Map<String, Object>> records = new TreeMap<>();
+  // Every rank's bytes read per epoch, by (epoch, rank); a later attempt's record replaces one.
+  private final TreeMap<List<Long>, Map<String, Object>> reads =
+      new TreeMap<>(Comparator.comparing((List<Long> k) -> k.get(0)).thenComparing(k -> k.get(1)));
   private ProgressMeter progress;
   private long firstStep;
 
@@ -34,7 +38,11 @@ final class DriverMetrics {
    */
   DriverMetrics(List<Map<String, Object>> earlier) {
     for (Map<String, Object> r : earlier) {
-      records.put(step(r), r);
+      if (r.containsKey(IMAGE_BYTES_READ)) {
+        reads.put(readKey(r), r);
+      } else {
+        records.put(step(r), r);
+      }
     }
   }
 
@@ -52,6 +60,17 @@ final class DriverMetrics {
     } finally {
       Files.deleteIfExists(local);
     }
+  }
+
+  /** The field that marks a rank's data-read record. */
+  static final String IMAGE_BYTES_READ = "image_bytes_read";
+
+  private static List<Long> readKey(Map<String, Object> record) {
+    if (!(record.get("epoch") instanceof Number epoch)
+        || !(record.get("rank") instanceof Number rank)) {
+      throw new IllegalArgumentException("Data-read record without epoch and rank: " + record);
+    }
+    return List.of(epoch.longValue(), rank.longValue());
   }
 
   private static long step(Map<String, Object> record) {
@@ -80,6 +99,16 @@ final class DriverMetrics {
               Duration.ofSeconds(10));
       return;
     }
+    if (record.containsKey(IMAGE_BYTES_READ)) {
+      reads.put(readKey(record), record);
+      LOG.info(
+          "Rank {} read {} bytes of images and {} bytes of targets in epoch {}",
+          record.get("rank"),
+          record.get(IMAGE_BYTES_READ),
+          record.get("target_bytes_read"),
+          record.get("epoch"));
+      return;
+    }
     long step = step(record);
     records.put(step, record);
     Object loss = record.get("loss");
@@ -90,9 +119,11 @@ final class DriverMetrics {
     }
   }
 
-  /** Records received or kept so far. */
+  /** Step records received or kept so far, then the data-read records by epoch and rank. */
   synchronized List<Map<String, Object>> records() {
-    return new ArrayList<>(records.values());
+    List<Map<String, Object>> all = new ArrayList<>(records.values());
+    all.addAll(reads.values());
+    return all;
   }
 
   /** Writes {@code metrics.jsonl} and the curves into {@code run}, replacing older ones. */
@@ -104,7 +135,7 @@ final class DriverMetrics {
     try {
       java.nio.file.Path metrics = tmp.resolve("metrics.jsonl");
       try (MetricsLog log = new MetricsLog(metrics)) {
-        records.values().forEach(log::log);
+        records().forEach(log::log);
       }
       List<java.nio.file.Path> files = new ArrayList<>();
       files.add(metrics);

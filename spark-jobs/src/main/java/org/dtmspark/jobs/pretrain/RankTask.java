@@ -28,6 +28,7 @@ import org.dtmspark.core.io.CheckpointIO;
 import org.dtmspark.core.io.IOConsumer;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.Teachers;
+import org.dtmspark.core.train.Batch;
 import org.dtmspark.core.train.GradientReducer;
 import org.dtmspark.core.train.Pretrainer;
 import org.dtmspark.core.train.RunOutput;
@@ -168,7 +169,8 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
       Pretrainer pretrainer = new Pretrainer(settings);
       try (TargetsHandle handle = openTargets(settings, conf, data, device)) {
         Pretrainer.Targets source = handle.targets();
-        String fingerprint = fingerprint(pretrainer, source, data);
+        String fingerprint =
+            fingerprint(pretrainer, source, data, settings.data().streamsFor(ranks));
         SyncOptions sync =
             SyncOptions.defaults()
                 .withConnectTimeout(Duration.ofSeconds(distributed.connectTimeoutSeconds()))
@@ -186,7 +188,9 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
           }
           Pretrainer.Replica replica = new Pretrainer.Replica(rank, ranks, reducer, device);
           try (RunOutput out =
-              rank == 0 ? new Rank0Output(run, metricsAddress, secret) : RunOutput.NONE) {
+              rank == 0
+                  ? new Rank0Output(run, metricsAddress, secret)
+                  : new DataReadOutput(metricsAddress, secret)) {
             Pretrainer.Outcome outcome = pretrainer.run(data, source, replica, out, local);
             return new RankResult(
                 rank,
@@ -235,8 +239,12 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
     return new TargetsHandle(new Pretrainer.Online(teacher), teacher);
   }
 
-  /** What every rank must agree on: code, model, data, targets, and the resolved settings. */
-  private String fingerprint(Pretrainer pretrainer, Pretrainer.Targets source, ImageDataset data) {
+  /**
+   * What every rank must agree on: code, model, data, targets, the number of data streams, and the
+   * resolved settings.
+   */
+  private String fingerprint(
+      Pretrainer pretrainer, Pretrainer.Targets source, ImageDataset data, int streams) {
     String identity =
         CheckpointIO.codeVersion()
             + "\n"
@@ -245,6 +253,9 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
             + data.id()
             + " "
             + data.size()
+            + "\n"
+            + "streams "
+            + streams
             + "\n"
             + source.id()
             + "\n"
@@ -255,7 +266,9 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
       return pretrainer.studentConfig(source.dim()).name()
           + " data "
           + data.size()
-          + " images, sha256:"
+          + " images in "
+          + streams
+          + " streams, sha256:"
           + HexFormat.of().formatHex(hash);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -279,6 +292,33 @@ final class RankTask implements BarrierStage.RankFunction<RankTask.RankResult> {
     }
     int colon = address.lastIndexOf(':');
     return colon > 0 && address.indexOf(':') == colon ? address.substring(0, colon) : address;
+  }
+
+  /** The output of ranks other than 0: only their bytes read per epoch, to the driver. */
+  private static final class DataReadOutput implements RunOutput {
+    private final MetricsChannel.Sender sender;
+
+    DataReadOutput(String metricsAddress, byte[] secret) throws IOException {
+      this.sender = new MetricsChannel.Sender(metricsAddress, secret);
+    }
+
+    @Override
+    public void metrics(Map<String, Object> record) {}
+
+    @Override
+    public void dataRead(int rank, Batch.DataRead read) throws IOException {
+      sender.send(RunOutput.dataReadRecord(rank, read));
+    }
+
+    @Override
+    public String checkpoint(String name, IOConsumer<Path> writer) {
+      return "";
+    }
+
+    @Override
+    public void close() throws IOException {
+      sender.close();
+    }
   }
 
   /** Rank 0's output: checkpoints into the run directory, metrics to the driver. */

@@ -22,10 +22,12 @@ import org.apache.spark.api.java.function.Function;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.AugmentSettings;
+import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDecodeException;
+import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.LoaderPool;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.core.data.ViewParams;
-import org.dtmspark.core.data.ViewRenderer;
 import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.core.teacher.Teachers;
@@ -676,8 +678,13 @@ public final class TargetsJob {
       // This shard is redone from scratch: its files, if any, are an earlier attempt's.
       fs.delete(cacheFile, false);
       fs.delete(rejectFile, false);
+      FileStatus[] parts = fs.globStatus(new Path(root, "." + name + ".views-*"));
+      for (FileStatus part : parts == null ? new FileStatus[0] : parts) {
+        fs.delete(part.getPath(), true); // the per-view parts of a killed attempt
+      }
 
-      Batcher batcher = new Batcher(model, spec.djlDevice(), views.augment().size());
+      Batcher batcher =
+          new Batcher(model, spec.djlDevice(), views.augment().size(), loaderThreads());
       List<RejectRow> rejects = new ArrayList<>();
       long images = 0;
       WrittenShard written;
@@ -712,7 +719,11 @@ public final class TargetsJob {
           for (int r = 0; r < views.rowsPerImage(); r++) {
             int view = views.viewOfRow(r);
             batcher.add(
-                row, image, view, views.view(row.imageId(), view, row.width(), row.height()));
+                row,
+                image,
+                shardPath + " " + row.key(),
+                view,
+                views.view(row.imageId(), view, row.width(), row.height()));
             if (batcher.size() == batchSize) {
               batcher.flush(writer, settings);
             }
@@ -760,6 +771,18 @@ public final class TargetsJob {
       return TargetRejects.row(shard.toString(), row.imageId(), row.key(), row.split(), message);
     }
 
+    /**
+     * The loader threads that render this task's views: the task's CPUs ({@code spark.task.cpus},
+     * this JVM's outside a task) less libtorch's intra-op threads ({@code
+     * ai.djl.pytorch.num_threads} when set, else one per CPU), at least 1.
+     */
+    private static int loaderThreads() {
+      TaskContext task = TaskContext.get();
+      int cpus = task != null ? task.cpus() : Runtime.getRuntime().availableProcessors();
+      int intraOp = Integer.getInteger("ai.djl.pytorch.num_threads", cpus);
+      return LoaderPool.defaultThreads(cpus, intraOp);
+    }
+
     /** The GPU addresses Spark assigned to this task; empty outside a task or without GPUs. */
     private static List<String> gpuAddresses() {
       TaskContext task = TaskContext.get();
@@ -773,23 +796,27 @@ public final class TargetsJob {
   }
 
   /**
-   * Collects rendered views up to a batch, runs the teacher on them and writes their rows in order.
-   * Pixels are staged on the task's device; the teacher's calls are serialised on the teacher
-   * object, which the tasks of a JVM share.
+   * Collects views up to a batch, renders them on the task's loader threads ({@link LoaderPool},
+   * the training loader's kernel: 8-bit {@code [B, 3, S, S]}, so the teacher sees the very pixels
+   * the student will replay), runs the teacher on them and writes their rows in order. Pixels are
+   * uploaded as bytes to the task's device and normalised there; the teacher's calls are serialised
+   * on the teacher object, which the tasks of a JVM share.
    */
   private static final class Batcher implements AutoCloseable {
     private final Teacher teacher;
     private final NDManager manager;
+    private final LoaderPool pool;
     private final int size;
     private final List<ImageRow> rows = new ArrayList<>();
-    private final List<RgbImage> images = new ArrayList<>();
+    private final List<ImageSource> images = new ArrayList<>();
     private final List<Integer> viewIndices = new ArrayList<>();
     private final List<ViewParams> params = new ArrayList<>();
     private double teacherSeconds;
 
-    Batcher(Teacher teacher, Device device, int size) {
+    Batcher(Teacher teacher, Device device, int size, int loaderThreads) {
       this.teacher = teacher;
       this.manager = NDManager.newBaseManager(device);
+      this.pool = new LoaderPool(loaderThreads, null);
       this.size = size;
     }
 
@@ -797,9 +824,9 @@ public final class TargetsJob {
       return rows.size();
     }
 
-    void add(ImageRow row, RgbImage image, int view, ViewParams viewParams) {
+    void add(ImageRow row, RgbImage image, String id, int view, ViewParams viewParams) {
       rows.add(row);
-      images.add(image);
+      images.add(ImageSource.decoded(id, image));
       viewIndices.add(view);
       params.add(viewParams);
     }
@@ -809,12 +836,13 @@ public final class TargetsJob {
       if (b == 0) {
         return;
       }
-      float[] pixels = ViewRenderer.renderBatch(images, params, size);
+      byte[] pixels = new byte[Math.multiplyExact(b, ByteViewRenderer.sampleBytes(size))];
+      pool.render(images, params, size, pixels);
       float[] tokens;
       synchronized (teacher) {
         long started = System.nanoTime();
         try (NDManager scope = manager.newSubManager()) {
-          NDArray input = Tensors.fromHost(scope, pixels, new Shape(b, 3, size, size));
+          NDArray input = Tensors.pixelsFromHost(scope, pixels, new Shape(b, 3, size, size));
           tokens = teacher.targets(input).toFloatArray();
         }
         teacherSeconds += (System.nanoTime() - started) / 1e9;
@@ -851,7 +879,11 @@ public final class TargetsJob {
 
     @Override
     public void close() {
-      manager.close();
+      try {
+        pool.close();
+      } finally {
+        manager.close();
+      }
     }
   }
 

@@ -78,12 +78,17 @@ class DistributedPretrainJobTest {
 
   private DistributedPretrainJob.Result distributed(int ranks, Config config, Path out)
       throws Exception {
+    return distributed(IMAGES, ranks, config, out);
+  }
+
+  private DistributedPretrainJob.Result distributed(
+      String images, int ranks, Config config, Path out) throws Exception {
     if (spark == null) {
       spark = SparkSessions.forRanks("dtm-test", ranks, 1024);
     }
     return DistributedPretrainJob.run(
         new DistributedPretrainJob.Options(
-            IMAGES,
+            images,
             new DistributedPretrainJob.TargetSource(null, TEACHER.toString()),
             out.toString(),
             ranks,
@@ -92,7 +97,28 @@ class DistributedPretrainJobTest {
         spark);
   }
 
+  /** The 96 images as 6 image shards of 16, under the returned directory. */
+  private Path sixShards() throws Exception {
+    Path shards = dir.resolve("six-shards");
+    IdxImport.Builder imported =
+        IdxImport.Options.builder()
+            .setOutput(new org.apache.hadoop.fs.Path(shards.toUri()))
+            .optRowsPerShard(16);
+    Datasets.idxImportSplit(IMAGES, "train").ifPresent(imported::addSplit);
+    IdxImport.run(imported.build());
+    return shards;
+  }
+
+  /** The metrics records of logged steps (not the ranks' data-read records). */
+  private static List<Map<String, Object>> stepRecords(Path metrics) throws Exception {
+    return MetricsLog.read(metrics).stream().filter(r -> r.containsKey("step")).toList();
+  }
+
   private static Path singleJvm(Config config, Path out) throws Exception {
+    return singleJvm(IMAGES, config, out);
+  }
+
+  private static Path singleJvm(String images, Config config, Path out) throws Exception {
     PretrainSettings settings = PretrainSettings.from(config);
     try (Teacher teacher =
         Teachers.open(
@@ -103,7 +129,7 @@ class DistributedPretrainJobTest {
             8)) {
       PretrainResult r =
           new Pretrainer(settings)
-              .run(Datasets.open(IMAGES), new Pretrainer.Online(teacher), out, Optional.empty());
+              .run(Datasets.open(images), new Pretrainer.Online(teacher), out, Optional.empty());
       return r.checkpoint();
     }
   }
@@ -123,33 +149,83 @@ class DistributedPretrainJobTest {
   }
 
   @Test
-  void twoRanksTrainTheWeightsOfOneRankWithTheWholeBatch() throws Exception {
-    Config config = config(16);
-    DistributedPretrainJob.Result two = distributed(2, config, dir.resolve("two"));
-    Path one = singleJvm(config, dir.resolve("one"));
+  void twoRanksWithSixStreamsTrainTheWeightsOfOneRankAndReadHalfTheShardsEach() throws Exception {
+    Path shards = sixShards();
+    String images = "shards:" + shards + "#train";
+    Config config = config(12, "pretrain.data.streams=6");
+    DistributedPretrainJob.Result two = distributed(images, 2, config, dir.resolve("two"));
+    Path one = singleJvm(images, config, dir.resolve("one"));
 
-    assertThat(two.finalStep()).isEqualTo(12);
+    // 6 shards of 16 to 6 streams, 2 images of every stream per step: 8 steps per epoch.
+    assertThat(two.finalStep()).isEqualTo(16);
     assertThat(two.attempts()).isEqualTo(1);
     double diff = maxWeightDifference(one, Path.of(java.net.URI.create(two.checkpoint())));
-    System.out.println("max weight difference, 2 ranks vs 1: " + diff);
+    System.out.println("max weight difference, 2 ranks vs 1 (6 streams): " + diff);
     assertThat(diff).as("max |w_2ranks - w_1rank|").isLessThan(1e-6);
-    List<Map<String, Object>> metrics = MetricsLog.read(dir.resolve("two/metrics.jsonl"));
-    assertThat(metrics)
+    assertThat(stepRecords(dir.resolve("two/metrics.jsonl")))
         .extracting(r -> ((Number) r.get("step")).intValue())
-        .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
     assertThat(dir.resolve("two/loss.png")).isNotEmptyFile();
+
+    long shardBytes;
+    long largest = 0;
+    try (var files = Files.list(shards.resolve("train"))) {
+      List<Long> sizes =
+          files
+              .filter(p -> p.getFileName().toString().startsWith("part-"))
+              .map(p -> p.toFile().length())
+              .toList();
+      assertThat(sizes).hasSize(6);
+      shardBytes = sizes.stream().mapToLong(Long::longValue).sum();
+      largest = sizes.stream().mapToLong(Long::longValue).max().orElseThrow();
+    }
+    List<Map<String, Object>> reads =
+        MetricsLog.read(dir.resolve("two/metrics.jsonl")).stream()
+            .filter(r -> r.containsKey("image_bytes_read"))
+            .toList();
+    assertThat(reads)
+        .extracting(r -> r.get("epoch") + "/" + r.get("rank"))
+        .containsExactly("0/0", "0/1", "1/0", "1/1");
+    for (int epoch = 0; epoch < 2; epoch++) {
+      long all = 0;
+      for (Map<String, Object> r : reads.subList(2 * epoch, 2 * epoch + 2)) {
+        long bytes = ((Number) r.get("image_bytes_read")).longValue();
+        assertThat(bytes)
+            .as("rank %s, epoch %d", r.get("rank"), epoch)
+            .isPositive()
+            .isLessThanOrEqualTo(shardBytes / 2 + largest);
+        assertThat(((Number) r.get("target_bytes_read")).longValue()).isZero();
+        all += bytes;
+      }
+      if (epoch == 0) {
+        // Every shard read once, by one rank (in epoch 1 a rank may still hold a shard it read).
+        assertThat(all).isBetween(shardBytes * 9 / 10, shardBytes + largest);
+      }
+    }
   }
 
   @Test
-  void threeRanksTrainTheWeightsOfOneRankWithTheWholeBatch() throws Exception {
-    Config config = config(12, "pretrain.train.max-steps=5");
-    DistributedPretrainJob.Result three = distributed(3, config, dir.resolve("three"));
-    Path one = singleJvm(config, dir.resolve("one"));
+  void threeRanksWithSixStreamsTrainTheWeightsOfOneRank() throws Exception {
+    String images = "shards:" + sixShards() + "#train";
+    Config config = config(12, "pretrain.data.streams=6", "pretrain.train.max-steps=5");
+    DistributedPretrainJob.Result three = distributed(images, 3, config, dir.resolve("three"));
+    Path one = singleJvm(images, config, dir.resolve("one"));
 
     assertThat(three.finalStep()).isEqualTo(5);
     double diff = maxWeightDifference(one, Path.of(java.net.URI.create(three.checkpoint())));
-    System.out.println("max weight difference, 3 ranks vs 1: " + diff);
+    System.out.println("max weight difference, 3 ranks vs 1 (6 streams): " + diff);
     assertThat(diff).as("max |w_3ranks - w_1rank|").isLessThan(1e-6);
+  }
+
+  @Test
+  void streamsNotAMultipleOfTheRanksAreRefusedBeforeTraining() throws Exception {
+    spark = SparkSessions.forRanks("dtm-test", 2, 1024);
+    Config config = config(12, "pretrain.data.streams=3");
+    assertThatThrownBy(() -> distributed(2, config, dir.resolve("x")))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageStartingWith(
+            "pretrain.data.streams (3) must be a multiple of the number of ranks (2)");
+    assertThat(dir.resolve("x/checkpoints")).doesNotExist();
   }
 
   @Test
@@ -159,7 +235,8 @@ class DistributedPretrainJobTest {
             8,
             "pretrain.train.epochs=8",
             "pretrain.train.checkpoint-every-steps=4",
-            "pretrain.distributed.max-retries=2");
+            "pretrain.distributed.max-retries=2",
+            "pretrain.data.streams=2");
     Path out = dir.resolve("killed");
     AtomicReference<String> killed = new AtomicReference<>();
     Thread killer =
@@ -196,7 +273,14 @@ class DistributedPretrainJobTest {
     try (NDManager m = NDManager.newBaseManager()) {
       assertThat(ModelCheckpoints.load(out.resolve("checkpoints/last"), m).step()).isEqualTo(96);
     }
-    List<Map<String, Object>> metrics = MetricsLog.read(out.resolve("metrics.jsonl"));
+    // Killed after the checkpoint of step 8, in the middle of epoch 0 (12 steps per epoch), the
+    // resumed run ends with the weights of a run that was not interrupted. Not bitwise: sgemm may
+    // sum in another order for reloaded tensors; a wrong sample order moves weights by ~lr.
+    Path uninterrupted = singleJvm(config, dir.resolve("uninterrupted"));
+    double diff = maxWeightDifference(uninterrupted, out.resolve("checkpoints/last"));
+    System.out.println("max weight difference, killed and resumed vs uninterrupted: " + diff);
+    assertThat(diff).as("max |w_resumed - w_uninterrupted|").isLessThan(2e-5);
+    List<Map<String, Object>> metrics = stepRecords(out.resolve("metrics.jsonl"));
     assertThat(metrics)
         .extracting(rec -> ((Number) rec.get("step")).intValue())
         .doesNotHaveDuplicates()
@@ -271,7 +355,7 @@ class DistributedPretrainJobTest {
                 longer),
             spark);
     assertThat(resumed.finalStep()).isEqualTo(4);
-    assertThat(MetricsLog.read(out.resolve("metrics.jsonl")))
+    assertThat(stepRecords(out.resolve("metrics.jsonl")))
         .extracting(r -> ((Number) r.get("step")).intValue())
         .containsExactly(1, 2, 3, 4);
   }

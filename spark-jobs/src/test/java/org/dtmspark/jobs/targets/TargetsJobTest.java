@@ -19,9 +19,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.config.PretrainSettings;
+import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.core.data.ViewParams;
-import org.dtmspark.core.data.ViewRenderer;
+import org.dtmspark.core.nn.Tensors;
 import org.dtmspark.core.teacher.Teacher;
 import org.dtmspark.data.cache.CacheFixtures;
 import org.dtmspark.data.cache.CacheViews;
@@ -127,11 +128,17 @@ class TargetsJobTest {
     return rows;
   }
 
-  /** The teacher's float32 tokens for one view of image {@code index}, rendered here again. */
+  /**
+   * The teacher's float32 tokens for one view of image {@code index}, rendered here again by the
+   * loader's 8-bit kernel.
+   */
   private static float[] teacherTokens(Teacher teacher, RgbImage image, ViewParams view) {
-    float[] pixels = ViewRenderer.render(image, view, 32);
+    byte[] pixels = new byte[3 * 32 * 32];
+    new ByteViewRenderer().render(image, view, 32, pixels, 0);
     try (NDManager m = NDManager.newBaseManager()) {
-      return teacher.targets(m.create(pixels, new Shape(1, 3, 32, 32))).toFloatArray();
+      return teacher
+          .targets(Tensors.pixelsFromHost(m, pixels, new Shape(1, 3, 32, 32)))
+          .toFloatArray();
     }
   }
 
