@@ -20,8 +20,9 @@ import org.dtmspark.core.teacher.TargetStore;
  * step. Everything drawn for an image depends only on the step and the image's position {@code p}
  * in the global batch, never on the rank that holds it: its view comes from {@code (seed, "view",
  * step, p)}, its mask from {@code (seed, "mask", step, p)}, and with cached targets the stored view
- * it replays from {@code (seed, "replay-view", step, p)}. So any step can be reproduced alone
- * (resume) and a global batch is the same whatever the number of ranks.
+ * it replays from {@code (seed, "replay-view", step, p)}, its pixel augmentation (fine-tuning) from
+ * {@code (seed, "pixel-augment", step, p)}. So any step can be reproduced alone (resume) and a
+ * global batch is the same whatever the number of ranks.
  */
 public final class BatchLoader implements AutoCloseable {
   private static final Batch END =
@@ -33,6 +34,7 @@ public final class BatchLoader implements AutoCloseable {
   private final BlockMaskGenerator masks;
   private final TargetStore targets;
   private final int viewSize;
+  private final PixelAugmentation augmentation;
   private final BlockingQueue<Batch> queue;
   private final Thread worker;
   private long orderEpoch = -1;
@@ -58,12 +60,33 @@ public final class BatchLoader implements AutoCloseable {
       long firstStep,
       long endStep,
       int prefetch) {
+    this(data, plan, sampler, masks, targets, viewSize, null, firstStep, endStep, prefetch);
+  }
+
+  /**
+   * Starts preparing steps {@code firstStep .. endStep - 1}, applying {@code augmentation} to every
+   * rendered view.
+   *
+   * @param augmentation per-image augmentation after rendering, or null for none
+   */
+  public BatchLoader(
+      ImageDataset data,
+      BatchPlan plan,
+      ViewSampler sampler,
+      BlockMaskGenerator masks,
+      TargetStore targets,
+      int viewSize,
+      PixelAugmentation augmentation,
+      long firstStep,
+      long endStep,
+      int prefetch) {
     this.data = data;
     this.plan = plan;
     this.sampler = sampler;
     this.masks = masks;
     this.targets = targets;
     this.viewSize = viewSize;
+    this.augmentation = augmentation;
     this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
     this.worker = new Thread(() -> produce(firstStep, endStep), "dtm-batch-loader");
     worker.setDaemon(true);
@@ -121,6 +144,14 @@ public final class BatchLoader implements AutoCloseable {
       }
     }
     float[] pixels = ViewRenderer.renderBatch(images, views, viewSize);
+    if (augmentation != null) {
+      int each = 3 * viewSize * viewSize;
+      for (int i = 0; i < batchSize; i++) {
+        long position = plan.globalPosition(i);
+        augmentation.apply(
+            pixels, i * each, viewSize, Seeds.rng(plan.seed(), "pixel-augment", step, position));
+      }
+    }
     return new Batch(step, indices, labels, pixels, mask, List.copyOf(views), tokens);
   }
 

@@ -13,13 +13,16 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.FinetuneSettings;
+import org.dtmspark.core.data.AugmentConfig;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ImageNormalization;
+import org.dtmspark.core.data.RandAugment;
+import org.dtmspark.core.data.RandomErasing;
 import org.dtmspark.core.data.ViewSampler;
 import org.dtmspark.core.eval.Evaluation;
-import org.dtmspark.core.eval.LinearProbe;
 import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.metrics.ProgressMeter;
@@ -35,10 +38,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervised fine-tuning of a ViT classifier (paper Table 13 recipe, in part): AdamW with
- * layer-wise learning-rate decay, warmup plus cosine, label smoothing, stochastic depth, random
- * resized crop, flip and colour jitter. Starts from a pretrained checkpoint's encoder or from
- * scratch. RandAugment, Mixup, CutMix and random erasing are not implemented yet.
+ * Supervised fine-tuning of a ViT classifier, paper Table 13 and the reference's {@code
+ * run_class_finetuning.py}: AdamW with layer-wise learning-rate decay, warmup plus cosine,
+ * stochastic depth; per image random resized crop, flip, RandAugment ({@link RandAugment}, colour
+ * jitter off while it is on, as timm) and random erasing ({@link RandomErasing}), each seeded by
+ * the step and the image's position; per step Mixup/CutMix ({@link MixupCutmix}) with label
+ * smoothing inside the soft targets and soft-target cross-entropy. The classifier pools the patch
+ * tokens and applies {@code fc_norm} instead of the final norm, so its checkpoint is a timm {@code
+ * Beit(global_pool='avg')} state dict. Validation uses resize and centre crop ({@link
+ * Evaluation#centerCropView}). Starts from a pretrained checkpoint's encoder or from scratch.
  */
 public final class Finetuner {
   private static final Logger LOG = LoggerFactory.getLogger(Finetuner.class);
@@ -66,7 +74,9 @@ public final class Finetuner {
     long totalSteps = stepsPerEpoch * t.epochs();
     long endStep = t.endStep(stepsPerEpoch);
     CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
-    ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
+    ViewSampler views = new ViewSampler(viewConfig(settings, config.imageSize()));
+    PixelAugmentation augmentation = pixelAugmentation(settings);
+    MixupCutmix mixup = new MixupCutmix(settings.mixup());
     Files.createDirectories(outDir);
     Path metricsPath = outDir.resolve("metrics.jsonl");
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -75,13 +85,27 @@ public final class Finetuner {
       pretrained.ifPresent(p -> loadEncoder(model, p, manager));
       Parameters params = model.parameters();
       ParameterGroups groups =
-          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+          ParameterGroups.of(
+              params,
+              config.depth(),
+              settings.optim().layerDecay(),
+              settings.optim().noDecayRule());
       double valTop1 = Double.NaN;
       double lastLoss = Double.NaN;
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
-              new BatchLoader(train, plan, views, null, null, config.imageSize(), 0, endStep, 2)) {
+              new BatchLoader(
+                  train,
+                  plan,
+                  views,
+                  null,
+                  null,
+                  config.imageSize(),
+                  augmentation,
+                  0,
+                  endStep,
+                  2)) {
         params.requireGradients();
         LOG.info(
             "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",
@@ -93,17 +117,31 @@ public final class Finetuner {
             pretrained.map(p -> "from " + p).orElse("from scratch"),
             endStep,
             batch);
+        LOG.info(
+            "Fine-tuning recipe: peak lr {} ({} rule), RandAugment {}, random erasing {}, mixup {},"
+                + " label smoothing {}, weight decay {} ({} rule), {}",
+            lrSchedule.at(Math.max(0, Math.round(settings.optim().warmupEpochs() * stepsPerEpoch))),
+            settings.optim().lrRule(),
+            settings.randAugment() == null ? "off" : settings.randAugment(),
+            settings.erasing(),
+            settings.mixup(),
+            settings.labelSmoothing(),
+            settings.optim().weightDecay(),
+            settings.optim().noDecayRule(),
+            groups.summary());
         ProgressMeter progress =
             new ProgressMeter("finetune steps", endStep, LOG, Duration.ofSeconds(10));
         for (long step = 0; step < endStep; step++) {
           Batch b = loader.next();
           double lr = lrSchedule.at(step);
-          double[] lossAndNorm = trainStep(model, optimizer, b, lr, step);
+          double[] lossAndNorm = trainStep(model, optimizer, mixup, classes, b, lr, step);
           lastLoss = lossAndNorm[0];
           long done = step + 1;
           boolean epochEnd = done % stepsPerEpoch == 0 || done == endStep;
           if (epochEnd) {
-            valTop1 = Evaluation.top1(model, val, batch, ImageNormalization.IMAGENET);
+            valTop1 =
+                Evaluation.top1(
+                    model, val, batch, ImageNormalization.IMAGENET, settings.evalCropRatio());
           }
           if (done % t.logEverySteps() == 0 || epochEnd) {
             Map<String, Object> record = new LinkedHashMap<>();
@@ -181,8 +219,68 @@ public final class Finetuner {
     return name.startsWith("lm_head.") || name.startsWith("head.") || name.startsWith("fc_norm.");
   }
 
+  /**
+   * The view sampler's settings: the {@code augment} section, with colour jitter off when
+   * RandAugment is on (timm's {@code create_transform} ignores {@code color_jitter} then).
+   */
+  static AugmentConfig viewConfig(FinetuneSettings settings, int size) {
+    AugmentConfig c = settings.augment().toAugmentConfig(size);
+    if (settings.randAugment() == null) {
+      return c;
+    }
+    return new AugmentConfig(
+        c.size(),
+        c.minScale(),
+        c.maxScale(),
+        c.minRatio(),
+        c.maxRatio(),
+        c.flipProbability(),
+        0,
+        0,
+        0);
+  }
+
+  /**
+   * RandAugment (on the 8-bit image, fill colour the ImageNet mean) then random erasing (in
+   * normalised units), each from its own split of the image's generator; null when both are off.
+   */
+  static PixelAugmentation pixelAugmentation(FinetuneSettings settings) {
+    ImageNormalization norm = ImageNormalization.IMAGENET;
+    RandAugment randAugment =
+        settings.randAugment() == null
+            ? null
+            : new RandAugment(settings.randAugment(), RandAugment.fillFor(norm));
+    RandomErasing erasing =
+        settings.erasing().probability() > 0
+            ? new RandomErasing(
+                settings.erasing().probability(),
+                RandomErasing.Mode.named(settings.erasing().mode()),
+                settings.erasing().count(),
+                norm)
+            : null;
+    if (randAugment == null && erasing == null) {
+      return null;
+    }
+    return (pixels, offset, size, rng) -> {
+      SplittableRandom raRng = rng.split();
+      SplittableRandom eraseRng = rng.split();
+      if (randAugment != null) {
+        randAugment.apply(pixels, offset, size, size, raRng);
+      }
+      if (erasing != null) {
+        erasing.apply(pixels, offset, size, size, eraseRng);
+      }
+    };
+  }
+
   private double[] trainStep(
-      VisionTransformer model, AdamW optimizer, Batch b, double lr, long step) {
+      VisionTransformer model,
+      AdamW optimizer,
+      MixupCutmix mixup,
+      int classes,
+      Batch b,
+      double lr,
+      long step) {
     int s = model.config().imageSize();
     try (NDScope scope = new NDScope();
         NDManager m = model.parameters().manager().getParentManager().newSubManager()) {
@@ -191,13 +289,17 @@ public final class Finetuner {
           ImageNormalization.IMAGENET.apply(
               Tensors.fromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
       NDArray y = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
+      MixupCutmix.Mix mix = mixup.sample(Seeds.rng(settings.seed(), "mixup", step), s);
+      x = MixupCutmix.mixImages(m, x, mix); // [B, 3, S, S]
+      NDArray targets =
+          MixupCutmix.mixTargets(y, classes, settings.labelSmoothing(), mix); // [B, K]
       NDArray loss;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray logits =
             model.classify(
                 model.forwardFeatures(
-                    x, null, true, Seeds.rng(settings.seed(), "drop-path", step)));
-        loss = LinearProbe.crossEntropy(logits, y, settings.labelSmoothing());
+                    x, null, true, Seeds.rng(settings.seed(), "drop-path", step))); // [B, K]
+        loss = MixupCutmix.softTargetCrossEntropy(logits, targets);
         gc.backward(loss);
       }
       Map<String, NDArray> grads = model.parameters().gradients();

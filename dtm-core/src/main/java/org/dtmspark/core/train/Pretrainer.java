@@ -258,7 +258,11 @@ public final class Pretrainer {
       long startStep = loaded != null ? loaded.step() : 0;
       var params = student.parameters();
       ParameterGroups groups =
-          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+          ParameterGroups.of(
+              params,
+              config.depth(),
+              settings.optim().layerDecay(),
+              settings.optim().noDecayRule());
       try (AdamW optimizer = new AdamW(settings.optim().adamW(), groups, manager);
           BatchLoader loader =
               new BatchLoader(

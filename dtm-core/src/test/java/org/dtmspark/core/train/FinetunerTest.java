@@ -41,8 +41,9 @@ class FinetunerTest {
       ModelCheckpoints.save(
           checkpoint, pretrained, null, 10, 5, Map.of("seed", 0), "test", "dtm-student");
 
+      // The encoder alone (no heads), so that the final norm loaded from the checkpoint applies.
       VitConfig finetune =
-          new VitConfig("tiny", 16, 4, 3, 24, 2, 2, 48, 0.1, true, false, 0, 3, 0.0);
+          new VitConfig("tiny", 16, 4, 3, 24, 2, 2, 48, 0.1, true, false, 0, 0, 0.0);
       VisionTransformer model = VisionTransformer.initialize(finetune, m, 2);
       Finetuner.loadEncoder(model, checkpoint, m);
 
