@@ -57,7 +57,7 @@ public final class FeatureExtractor {
           NDManager m = parent.newSubManager()) {
         scope.suppressNotUsedWarning();
         NDArray x = norm.apply(m.create(pixels, new Shape(b, 3, size, size)));
-        NDArray tokens = model.forwardFeatures(x, null, false, null);
+        NDArray tokens = model.normalizedTokens(model.forwardFeatures(x, null, false, null));
         NDArray pooled = tokens.get(new NDIndex(":, 1:, :")).mean(new int[] {1});
         System.arraycopy(pooled.toFloatArray(), 0, out, start * dim, b * dim);
       }

@@ -465,6 +465,20 @@ public final class VisionTransformer implements AutoCloseable {
   }
 
   /**
+   * Tokens after the model's final normalisation, for uses of the encoder's tokens themselves
+   * (teacher targets, frozen features): {@code features} as they are when the model has a final
+   * {@code norm}; in a classifier ({@link VitConfig#classifierLayout()}), whose only final
+   * normalisation is {@code fc_norm}, {@code fc_norm} applied to every token.
+   *
+   * @param features {@code [B, N + 1, D]} from {@link #forwardFeatures}
+   * @return {@code [B, N + 1, D]} on the manager of {@code features}
+   */
+  public NDArray normalizedTokens(NDArray features) {
+    checkFeatures(features);
+    return config.classifierLayout() ? layerNorm(features, FC_NORM_WEIGHT, FC_NORM_BIAS) : features;
+  }
+
+  /**
    * Patch tokens through the pretraining head.
    *
    * @param features {@code [B, N + 1, D]} from {@link #forwardFeatures}

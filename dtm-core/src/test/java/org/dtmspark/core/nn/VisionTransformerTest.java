@@ -324,6 +324,37 @@ class VisionTransformerTest {
   }
 
   @Test
+  void normalizedTokensAreTheFeaturesOrFcNormPerTokenInAClassifier() {
+    try (NDManager m = NDManager.newBaseManager();
+        VisionTransformer pretrain =
+            VisionTransformer.initialize(SMALL_TEST.withNumClasses(0), m, 3);
+        VisionTransformer classifier =
+            VisionTransformer.initialize(SMALL_TEST.withTokenHeadDim(0), m, 3)) {
+      NDArray images = images(m, SMALL_TEST, 2, 4);
+      NDArray features = pretrain.forwardFeatures(images, null, false, null);
+      assertThat(pretrain.normalizedTokens(features)).isSameAs(features);
+
+      randomize(classifier, 300);
+      Parameters p = classifier.parameters();
+      p.replace("fc_norm.weight", p.manager().ones(new Shape(8)));
+      p.replace("fc_norm.bias", p.manager().zeros(new Shape(8)));
+      NDArray raw = classifier.forwardFeatures(images, null, false, null);
+      float[] tokens = classifier.normalizedTokens(raw).toFloatArray(); // [2, 10, 8]
+      assertThat(tokens).hasSize(2 * 10 * 8);
+      for (int t = 0; t < 20; t++) {
+        double mean = 0;
+        double sq = 0;
+        for (int j = 0; j < 8; j++) {
+          mean += tokens[t * 8 + j] / 8.0;
+          sq += (double) tokens[t * 8 + j] * tokens[t * 8 + j] / 8.0;
+        }
+        assertThat(mean).as("token %d mean", t).isCloseTo(0, within(1e-5));
+        assertThat(sq - mean * mean).as("token %d variance", t).isCloseTo(1, within(1e-3));
+      }
+    }
+  }
+
+  @Test
   void noLayerScaleMeansNoGammas() {
     VitConfig config = new VitConfig("nols", 8, 4, 3, 8, 2, 2, 8, 0, true, false, 0, 0, 0);
     Map<String, Shape> shapes = VisionTransformer.parameterShapes(config);

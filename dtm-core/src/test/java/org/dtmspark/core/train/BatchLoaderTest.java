@@ -43,6 +43,37 @@ class BatchLoaderTest {
   }
 
   @Test
+  void pixelAugmentationIsSeededByStepAndPositionWhateverTheRanks() {
+    // An augmentation that writes its generator's first draw into the image's first pixel.
+    PixelAugmentation mark = (pixels, offset, size, rng) -> pixels[offset] = rng.nextInt(1000);
+    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3);
+    BatchPlan half = BatchPlan.of(new int[] {10, 14}, i -> true, 3, 3);
+    try (BatchLoader one = augmenting(whole, mark);
+        BatchLoader r0 = augmenting(half.forRank(0, 2), mark);
+        BatchLoader r1 = augmenting(half.forRank(1, 2), mark);
+        BatchLoader plain = loader(whole, null)) {
+      int px = 3 * SIZE * SIZE;
+      for (long step = 0; step < 3; step++) {
+        Batch all = one.build(step);
+        Batch[] parts = {r0.build(step), r1.build(step)};
+        Batch unaugmented = plain.build(step);
+        for (int i = 0; i < 6; i++) {
+          float first = all.pixels()[i * px];
+          int expected = Seeds.rng(3, "pixel-augment", step, whole.globalPosition(i)).nextInt(1000);
+          assertThat(first).isEqualTo(expected);
+          assertThat(slice(parts[i % 2].pixels(), i / 2, px)).isEqualTo(slice(all.pixels(), i, px));
+          // Everything but the marked pixel is the rendered view.
+          assertThat(all.pixels()[i * px + 1]).isEqualTo(unaugmented.pixels()[i * px + 1]);
+        }
+      }
+    }
+  }
+
+  private BatchLoader augmenting(BatchPlan plan, PixelAugmentation augmentation) {
+    return new BatchLoader(data, plan, sampler, masks, null, SIZE, augmentation, 0, 0, 1);
+  }
+
+  @Test
   void cachedTargetsReplayTheStoredViewAndCarryItsTokens() {
     StoredViews store = new StoredViews(data, 3, 5, 2);
     BatchPlan plan = BatchPlan.of(data.blocks(), store::has, 4, 9);
