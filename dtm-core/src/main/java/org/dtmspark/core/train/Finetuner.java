@@ -120,7 +120,7 @@ public final class Finetuner {
         LOG.info(
             "Fine-tuning recipe: peak lr {} ({} rule), RandAugment {}, random erasing {}, mixup {},"
                 + " label smoothing {}, weight decay {} ({} rule), {}",
-            lrSchedule.at(Math.max(0, Math.round(settings.optim().warmupEpochs() * stepsPerEpoch))),
+            settings.optim().peakLr(batch),
             settings.optim().lrRule(),
             settings.randAugment() == null ? "off" : settings.randAugment(),
             settings.erasing(),

@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.config.FinetuneSettings;
+import org.dtmspark.core.data.AugmentConfig;
+import org.dtmspark.core.io.SafeTensors;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.nn.VisionTransformer;
@@ -52,6 +55,56 @@ class FinetunerTest {
       NDArray actual = model.forwardFeatures(images, null, false, null);
       assertThat(actual.sub(expected).abs().max().getFloat()).isLessThan(1e-5f);
     }
+  }
+
+  @Test
+  void colourJitterIsOffWhileRandAugmentIsOn() {
+    FinetuneSettings recipe = FinetuneSettings.from(ConfigLoader.load(List.of(), List.of()));
+    assertThat(Finetuner.viewConfig(recipe, 224))
+        .isEqualTo(new AugmentConfig(224, 0.08, 1.0, 0.75, 4.0 / 3, 0.5, 0, 0, 0));
+    FinetuneSettings noRandAugment =
+        FinetuneSettings.from(ConfigLoader.load(List.of(), List.of("finetune.rand-augment=\"\"")));
+    assertThat(Finetuner.viewConfig(noRandAugment, 224))
+        .isEqualTo(new AugmentConfig(224, 0.08, 1.0, 0.75, 4.0 / 3, 0.5, 0.4, 0.4, 0.4));
+    assertThat(Finetuner.pixelAugmentation(recipe)).isNotNull();
+    FinetuneSettings none =
+        FinetuneSettings.from(
+            ConfigLoader.load(
+                List.of(),
+                List.of("finetune.rand-augment=\"\"", "finetune.random-erasing.probability=0")));
+    assertThat(Finetuner.pixelAugmentation(none)).isNull();
+  }
+
+  @Test
+  void aFinetunedClassifierHoldsExactlyTimmsBeitStateDict() throws Exception {
+    SyntheticImages train = new SyntheticImages(16, 16, 4, 5);
+    FinetuneSettings settings =
+        FinetuneSettings.from(
+            ConfigLoader.load(
+                List.of(),
+                List.of(
+                    "model.size=tiny",
+                    "model.image-size=16",
+                    "model.patch-size=4",
+                    "model.embed-dim=24",
+                    "model.depth=2",
+                    "model.num-heads=2",
+                    "model.mlp-dim=48",
+                    "model.shared-rel-pos-bias=false",
+                    "finetune.train.epochs=1",
+                    "finetune.train.batch-size=8")));
+    FinetuneResult r =
+        new Finetuner(settings).run(train, train, Optional.empty(), dir.resolve("ft"));
+    Set<String> keys =
+        SafeTensors.read(r.checkpoint().resolve("model.safetensors")).tensors().keySet();
+    // timm's Beit(global_pool='avg', use_abs_pos_emb=False, use_rel_pos_bias=True): no
+    // mask_token, no norm, fc_norm and head (TimmInteropTest checks the full key list).
+    assertThat(keys)
+        .doesNotContain("mask_token", "norm.weight", "norm.bias", "lm_head.weight")
+        .contains("cls_token", "fc_norm.weight", "fc_norm.bias", "head.weight", "head.bias")
+        .contains("blocks.1.attn.relative_position_bias_table")
+        .containsExactlyInAnyOrderElementsOf(
+            VisionTransformer.parameterShapes(settings.model().toVitConfig(0, 4, 0.1)).keySet());
   }
 
   @Test
