@@ -1,11 +1,13 @@
 package org.dtmspark.core.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +16,8 @@ import org.dtmspark.core.config.ConfigLoader;
 import org.dtmspark.core.config.FinetuneSettings;
 import org.dtmspark.core.data.AugmentConfig;
 import org.dtmspark.core.io.SafeTensors;
+import org.dtmspark.core.io.SafeTensorsFile;
+import org.dtmspark.core.io.TensorData;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.nn.Parameters;
 import org.dtmspark.core.nn.VisionTransformer;
@@ -105,6 +109,32 @@ class FinetunerTest {
         .contains("blocks.1.attn.relative_position_bias_table")
         .containsExactlyInAnyOrderElementsOf(
             VisionTransformer.parameterShapes(settings.model().toVitConfig(0, 4, 0.1)).keySet());
+  }
+
+  @Test
+  void aClassifierCheckpointInTheOldLayoutIsNamedAsSuch() throws Exception {
+    VitConfig classifier =
+        new VitConfig("tiny", 16, 4, 3, 24, 2, 2, 48, 0.1, true, false, 0, 3, 0.0);
+    Path checkpoint = dir.resolve("old-classifier");
+    try (NDManager m = NDManager.newBaseManager()) {
+      VisionTransformer model = VisionTransformer.initialize(classifier, m, 1);
+      ModelCheckpoints.save(checkpoint, model, null, 1, 1, Map.of("seed", 0), "test", "classifier");
+    }
+    // Before classifiers took BEiT's fine-tuning layout they also held norm.* and mask_token.
+    Path weights = checkpoint.resolve("model.safetensors");
+    SafeTensorsFile file = SafeTensors.read(weights);
+    LinkedHashMap<String, TensorData> tensors = new LinkedHashMap<>(file.tensors());
+    tensors.put("mask_token", TensorData.ofFloats(new long[] {1, 1, 24}, new float[24]));
+    tensors.put("norm.weight", TensorData.ofFloats(new long[] {24}, new float[24]));
+    tensors.put("norm.bias", TensorData.ofFloats(new long[] {24}, new float[24]));
+    SafeTensors.write(weights, file.metadata(), tensors);
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertThatThrownBy(() -> ModelCheckpoints.load(checkpoint, m))
+          .hasMessageContaining("unexpected [mask_token, norm.weight, norm.bias]")
+          .hasMessageEndingWith(
+              "(a classifier written before classifiers took BEiT's fine-tuning layout, fc_norm"
+                  + " instead of the final norm and no mask token; fine-tune it again)");
+    }
   }
 
   @Test
