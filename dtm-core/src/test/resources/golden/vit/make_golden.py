@@ -16,9 +16,10 @@ project code and no timm; it shares with the Java model only the parameter names
   position bias and the shared ``rel_pos_bias`` (both from [(2Wh-1)(2Ww-1)+3, H] tables indexed
   by BEiT's ``relative_position_index``, CLS rows/columns included); MLP ``fc2(gelu(fc1(x)))``
   with the exact erf GELU;
-* final ``norm``; ``lm_head`` on the patch tokens; classifier: mean of the patch tokens after the
-  final ``norm`` (this project keeps ``norm`` before pooling, see ``VisionTransformer.classify``),
-  then ``fc_norm`` and ``head``.
+* pretraining: final ``norm``, ``lm_head`` on the patch tokens; classifier (BEiT's fine-tuning
+  model, timm's ``Beit(global_pool='avg')``): no final ``norm``, mean of the patch tokens, then
+  ``fc_norm`` and ``head``. The weights hold both heads; the Java test loads the pretraining
+  subset (without ``fc_norm``/``head``) and the classifier subset (without ``norm``/``lm_head``).
 
 Every parameter is random (not the zero/one initialisation) so that every term is exercised. The
 reference is computed in float64 from the float32 parameters and inputs, then stored as float32.
@@ -150,7 +151,7 @@ def layer_norm(x, w, name):
     return F.layer_norm(x, (x.shape[-1],), w[name + ".weight"], w[name + ".bias"], EPS)
 
 
-def forward_features(images, mask, w, c):
+def forward_features(images, mask, w, c, final_norm=True):
     d, heads = c["embedDim"], c["numHeads"]
     g = c["imageSize"] // c["patchSize"]
     x = F.conv2d(images, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"],
@@ -171,7 +172,7 @@ def forward_features(images, mask, w, c):
         h = F.gelu(h)  # exact (erf) GELU
         h = F.linear(h, w[b + "mlp.fc2.weight"], w[b + "mlp.fc2.bias"])
         x = x + w[b + "gamma_2"] * h
-    return layer_norm(x, w, "norm")
+    return layer_norm(x, w, "norm") if final_norm else x
 
 
 def predict_tokens(features, w):
@@ -220,7 +221,7 @@ def main():
     with torch.no_grad():
         features = forward_features(images.double(), mask.double(), w64, c)
         tokens = predict_tokens(features, w64)
-        logits = classify(forward_features(images.double(), None, w64, c), w64)
+        logits = classify(forward_features(images.double(), None, w64, c, final_norm=False), w64)
 
     with open(os.path.join(OUT, "config.json"), "w") as f:
         json.dump(c, f, indent=2)

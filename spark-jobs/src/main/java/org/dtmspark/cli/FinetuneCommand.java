@@ -22,8 +22,10 @@ import picocli.CommandLine.Spec;
     name = "finetune",
     mixinStandardHelpOptions = true,
     description = {
-      "Supervised fine-tuning (AdamW, layer-wise lr decay, label smoothing, drop path).",
-      "Starts from --init (a pretrained checkpoint's encoder) or from scratch."
+      "Supervised fine-tuning as paper Table 13 (AdamW, layer-wise lr decay, drop path,",
+      "RandAugment, random erasing, Mixup/CutMix with label smoothing, resize + centre-crop",
+      "evaluation). Starts from --init (a pretrained checkpoint's encoder) or from scratch;",
+      "the classifier checkpoint loads into timm's Beit(global_pool='avg')."
     })
 final class FinetuneCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -3,6 +3,7 @@ package org.dtmspark.core.config;
 import java.util.List;
 import org.dtmspark.core.optim.AdamWConfig;
 import org.dtmspark.core.optim.CosineSchedule;
+import org.dtmspark.core.optim.ParameterGroups;
 
 /** An {@code optim} section: AdamW, learning-rate scaling and schedule, clipping. */
 public record OptimSettings(
@@ -15,7 +16,8 @@ public record OptimSettings(
     double eps,
     double weightDecay,
     double layerDecay,
-    double clipGrad) {
+    double clipGrad,
+    boolean noDecayTablesAndMaskToken) {
 
   static OptimSettings from(SettingsReader r) {
     return new OptimSettings(
@@ -28,7 +30,13 @@ public record OptimSettings(
         r.positive("eps"),
         r.nonNegative("weight-decay"),
         r.numberIn("layer-decay", 1e-6, 1),
-        r.nonNegative("clip-grad"));
+        r.nonNegative("clip-grad"),
+        r.bool("no-decay-tables-and-mask-token"));
+  }
+
+  /** Which parameters escape weight decay ({@code no-decay-tables-and-mask-token}). */
+  public ParameterGroups.NoDecayRule noDecayRule() {
+    return ParameterGroups.NoDecayRule.of(noDecayTablesAndMaskToken);
   }
 
   public AdamWConfig adamW() {

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * progress, stops the threads and closes their decoders.
  */
 public final class LoaderPool implements AutoCloseable {
-  private static final Batch STOP = new Batch(List.of(), List.of(), 0, new byte[0], 0);
+  private static final Batch STOP = new Batch(List.of(), List.of(), 0, new byte[0], null, 0);
 
   private final Supplier<? extends RasterDecoder> decoders;
   private final LinkedBlockingQueue<Batch> queue = new LinkedBlockingQueue<>();
@@ -58,6 +58,15 @@ public final class LoaderPool implements AutoCloseable {
     this.threads = List.copyOf(ts);
     this.workers = List.copyOf(ws);
     this.threads.forEach(Thread::start);
+  }
+
+  /**
+   * {@link #defaultThreads} for this JVM: its available processors, less libtorch's intra-op
+   * threads ({@code ai.djl.pytorch.num_threads}, default all processors).
+   */
+  public static int defaultThreadsForThisJvm() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    return defaultThreads(cpus, Integer.getInteger("ai.djl.pytorch.num_threads", cpus));
   }
 
   /**
@@ -126,11 +135,36 @@ public final class LoaderPool implements AutoCloseable {
    * @return the views chosen, one per sample
    * @throws SampleLoadException naming the lowest sample that failed
    */
-  public synchronized List<ViewParams> renderChoosing(
+  public List<ViewParams> renderChoosing(
       List<? extends ImageSource> sources,
       List<? extends ViewChoice> choices,
       int size,
       byte[] out) {
+    return renderChoosing(sources, choices, size, out, null);
+  }
+
+  /** Work on one rendered sample, run on the loader thread that rendered it. */
+  @FunctionalInterface
+  public interface AfterRender {
+    /**
+     * @param sample the sample's index in the batch
+     * @param out the batch buffer
+     * @param offset start of the sample's {@code [3, size, size]} bytes in {@code out}
+     */
+    void apply(int sample, byte[] out, int offset);
+  }
+
+  /**
+   * As {@link #renderChoosing(List, List, int, byte[])}, then {@code after} (when not null) on each
+   * rendered sample, on the thread that rendered it: per-sample augmentation runs in parallel too.
+   * A failure of {@code after} is the sample's failure.
+   */
+  public synchronized List<ViewParams> renderChoosing(
+      List<? extends ImageSource> sources,
+      List<? extends ViewChoice> choices,
+      int size,
+      byte[] out,
+      AfterRender after) {
     Objects.requireNonNull(out, "out");
     if (closed) {
       throw new IllegalStateException("Loader pool is closed");
@@ -166,7 +200,8 @@ public final class LoaderPool implements AutoCloseable {
     if (sources.isEmpty()) {
       return List.of();
     }
-    Batch batch = new Batch(List.copyOf(sources), List.copyOf(choices), size, out, threads());
+    Batch batch =
+        new Batch(List.copyOf(sources), List.copyOf(choices), size, out, after, threads());
     for (int i = 0; i < threads(); i++) {
       queue.add(batch);
     }
@@ -238,6 +273,7 @@ public final class LoaderPool implements AutoCloseable {
     final List<? extends ViewChoice> choices;
     final int size;
     final byte[] out;
+    final AfterRender after;
     final ViewParams[] views;
     final AtomicInteger next = new AtomicInteger();
     final CountDownLatch done;
@@ -250,11 +286,13 @@ public final class LoaderPool implements AutoCloseable {
         List<? extends ViewChoice> choices,
         int size,
         byte[] out,
+        AfterRender after,
         int threads) {
       this.sources = sources;
       this.choices = choices;
       this.size = size;
       this.out = out;
+      this.after = after;
       this.views = new ViewParams[sources.size()];
       this.done = new CountDownLatch(threads);
     }
@@ -317,6 +355,9 @@ public final class LoaderPool implements AutoCloseable {
         try {
           batch.views[i] =
               load(batch.sources.get(i), batch.choices.get(i), batch.size, batch.out, i * each);
+          if (batch.after != null) {
+            batch.after.apply(i, batch.out, i * each);
+          }
         } catch (Throwable t) {
           batch.fail(i, t);
         }

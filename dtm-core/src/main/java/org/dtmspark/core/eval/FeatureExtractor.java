@@ -45,10 +45,7 @@ public final class FeatureExtractor {
     ProgressMeter progress =
         new ProgressMeter("features of " + data.id(), n, LOG, Duration.ofSeconds(10));
     NDManager parent = model.parameters().manager().getParentManager();
-    int cpus = Runtime.getRuntime().availableProcessors();
-    int threads =
-        LoaderPool.defaultThreads(cpus, Integer.getInteger("ai.djl.pytorch.num_threads", cpus));
-    try (LoaderPool pool = new LoaderPool(threads, data.decoders())) {
+    try (LoaderPool pool = new LoaderPool(LoaderPool.defaultThreadsForThisJvm(), data.decoders())) {
       byte[] pixels = new byte[Math.multiplyExact(batchSize, ByteViewRenderer.sampleBytes(size))];
       for (int start = 0; start < n; start += batchSize) {
         int b = Math.min(batchSize, n - start);
@@ -66,7 +63,7 @@ public final class FeatureExtractor {
           scope.suppressNotUsedWarning();
           byte[] batch = b == batchSize ? pixels : Arrays.copyOf(pixels, b * 3 * size * size);
           NDArray x = norm.apply(Tensors.pixelsFromHost(m, batch, new Shape(b, 3, size, size)));
-          NDArray tokens = model.forwardFeatures(x, null, false, null);
+          NDArray tokens = model.normalizedTokens(model.forwardFeatures(x, null, false, null));
           NDArray pooled = tokens.get(new NDIndex(":, 1:, :")).mean(new int[] {1});
           System.arraycopy(pooled.toFloatArray(), 0, out, start * dim, b * dim);
         }

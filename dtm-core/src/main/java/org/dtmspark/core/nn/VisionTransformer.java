@@ -41,8 +41,12 @@ import java.util.SplittableRandom;
  *       {@code x += drop_path(gamma_2 * mlp(norm2(x)))}; attention with q and v biases and a k bias
  *       fixed at zero, scale {@code h^-0.5}; MLP {@code fc2(GELU(fc1(x)))} with the exact (erf)
  *       GELU; no dropout;
- *   <li>final {@code norm}; heads: {@code lm_head} on every patch token (pretraining), or mean
- *       pooling of the patch tokens, {@code fc_norm} and {@code head} (classification).
+ *   <li>final {@code norm}, then {@code lm_head} on every patch token (pretraining); or, in a
+ *       classifier ({@link VitConfig#classifierLayout()}), no mask token and no final norm: mean
+ *       pooling of the patch tokens, {@code fc_norm} and {@code head}, as BEiT's fine-tuning model
+ *       and timm's {@code Beit(global_pool='avg')}, whose {@code norm} is an identity then. A
+ *       classifier checkpoint therefore loads into timm's {@code Beit(global_pool='avg')} with
+ *       {@code strict=True}.
  * </ul>
  *
  * <p>Memory: activations are created on the manager of the input images; intermediate arrays of
@@ -60,8 +64,11 @@ public final class VisionTransformer implements AutoCloseable {
   /** Standard deviation of the truncated normal initialisation (BEiT {@code init_std}). */
   public static final double INIT_STD = 0.02;
 
-  /** Factor applied to the initial classifier head (BEiT fine-tuning {@code init_scale}). */
+  /** Factor applied to the initial classifier head (timm's {@code head_init_scale}). */
   public static final double HEAD_INIT_SCALE = 0.001;
+
+  /** Absolute bounds of timm's {@code trunc_normal_(std=.02)} (a = -2, b = 2), for the head. */
+  static final double TIMM_TRUNC_BOUND = 2.0;
 
   static final String CLS_TOKEN = "cls_token";
   static final String MASK_TOKEN = "mask_token";
@@ -124,7 +131,9 @@ public final class VisionTransformer implements AutoCloseable {
    * with {@code a=-std, b=std}); biases, q/v biases and relative position tables: 0; LayerNorm
    * weights 1, biases 0; then {@code blocks.i.attn.proj.weight} and {@code blocks.i.mlp.fc2.weight}
    * divided by {@code sqrt(2 (i+1))} (BEiT {@code fix_init_weight}); layer scale gammas {@code
-   * layerScaleInit}; {@code head.weight} truncated normal times 0.001.
+   * layerScaleInit}; {@code head.weight} as timm's {@code Beit}: normal with std 0.02 truncated to
+   * the absolute bounds [-2, 2] ({@code trunc_normal_(std=.02)}), times 0.001; {@code head.bias} 0;
+   * {@code fc_norm} weight 1, bias 0.
    *
    * <p>Values are generated in Java from {@code new SplittableRandom(seed)} (one {@code split()}
    * per random tensor, in the order of {@link #parameterShapes}, heads last), so the same seed
@@ -138,9 +147,15 @@ public final class VisionTransformer implements AutoCloseable {
     try {
       SplittableRandom rng = new SplittableRandom(seed);
       for (ParameterSpec spec : specs(config)) {
+        if (spec.init() == Init.SKIP) {
+          rng.split();
+          continue;
+        }
         float[] values = new float[Math.toIntExact(spec.shape().size())];
         switch (spec.init()) {
+          case SKIP -> throw new AssertionError("skipped above");
           case TRUNC_NORMAL -> fillTruncNormal(values, rng.split(), INIT_STD * spec.scale());
+          case TIMM_HEAD -> fillTimmHead(values, rng.split(), spec.scale());
           case CONSTANT -> Arrays.fill(values, (float) spec.scale());
           case ZEROS -> {}
         }
@@ -198,7 +213,8 @@ public final class VisionTransformer implements AutoCloseable {
    * Name and shape of every parameter a model of {@code config} has, in definition order.
    *
    * <pre>
-   * cls_token, mask_token                      [1, 1, D]
+   * cls_token                                  [1, 1, D]
+   * mask_token                                 [1, 1, D]      (unless a classifier, see below)
    * patch_embed.proj.weight                    [D, C, p, p]
    * patch_embed.proj.bias                      [D]
    * rel_pos_bias.relative_position_bias_table  [S, H]   (shared; S = (2g-1)^2 + 3, g = grid size)
@@ -211,22 +227,31 @@ public final class VisionTransformer implements AutoCloseable {
    * blocks.{i}.norm2.weight / .bias            [D]
    * blocks.{i}.mlp.fc1.weight / .bias          [M, D] / [M]
    * blocks.{i}.mlp.fc2.weight / .bias          [D, M] / [D]
-   * norm.weight / .bias                        [D]
+   * norm.weight / .bias                        [D]            (unless a classifier)
    * lm_head.weight / .bias                     [P, D] / [P]   (when tokenHeadDim P > 0)
    * fc_norm.weight / .bias                     [D]            (when numClasses K > 0)
    * head.weight / .bias                        [K, D] / [K]   (when numClasses K > 0)
    * </pre>
+   *
+   * A classifier ({@link VitConfig#classifierLayout()}: numClasses > 0, tokenHeadDim 0) has no
+   * {@code mask_token} and no {@code norm}: exactly the state dict of timm's {@code
+   * Beit(global_pool='avg', use_abs_pos_emb=False, use_rel_pos_bias=True)}.
    */
   public static Map<String, Shape> parameterShapes(VitConfig config) {
     LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
     for (ParameterSpec spec : specs(config)) {
-      shapes.put(spec.name(), spec.shape());
+      if (spec.init() != Init.SKIP) {
+        shapes.put(spec.name(), spec.shape());
+      }
     }
     return Collections.unmodifiableMap(shapes);
   }
 
   private enum Init {
+    /** Not a parameter of this config; its random stream is still split off. */
+    SKIP,
     TRUNC_NORMAL,
+    TIMM_HEAD,
     CONSTANT,
     ZEROS
   }
@@ -242,7 +267,14 @@ public final class VisionTransformer implements AutoCloseable {
     Shape table = new Shape(RelativePositionIndex.tableSize(g, g), c.numHeads());
     List<ParameterSpec> s = new ArrayList<>();
     s.add(new ParameterSpec(CLS_TOKEN, new Shape(1, 1, d), Init.TRUNC_NORMAL, 1));
-    s.add(new ParameterSpec(MASK_TOKEN, new Shape(1, 1, d), Init.TRUNC_NORMAL, 1));
+    // A classifier (BEiT's fine-tuning model) has no mask token; the draw keeps its place so that
+    // the other tensors' initial values do not depend on the heads.
+    s.add(
+        new ParameterSpec(
+            MASK_TOKEN,
+            new Shape(1, 1, d),
+            c.classifierLayout() ? Init.SKIP : Init.TRUNC_NORMAL,
+            1));
     s.add(
         new ParameterSpec(
             PATCH_WEIGHT,
@@ -277,8 +309,10 @@ public final class VisionTransformer implements AutoCloseable {
       s.add(new ParameterSpec(b.fc2Weight, new Shape(d, m), Init.TRUNC_NORMAL, rescale));
       s.add(new ParameterSpec(b.fc2Bias, vector, Init.ZEROS, 0));
     }
-    s.add(new ParameterSpec(NORM_WEIGHT, vector, Init.CONSTANT, 1));
-    s.add(new ParameterSpec(NORM_BIAS, vector, Init.ZEROS, 0));
+    if (!c.classifierLayout()) {
+      s.add(new ParameterSpec(NORM_WEIGHT, vector, Init.CONSTANT, 1));
+      s.add(new ParameterSpec(NORM_BIAS, vector, Init.ZEROS, 0));
+    }
     if (c.tokenHeadDim() > 0) {
       long p = c.tokenHeadDim();
       s.add(new ParameterSpec(LM_HEAD_WEIGHT, new Shape(p, d), Init.TRUNC_NORMAL, 1));
@@ -288,7 +322,7 @@ public final class VisionTransformer implements AutoCloseable {
       long k = c.numClasses();
       s.add(new ParameterSpec(FC_NORM_WEIGHT, vector, Init.CONSTANT, 1));
       s.add(new ParameterSpec(FC_NORM_BIAS, vector, Init.ZEROS, 0));
-      s.add(new ParameterSpec(HEAD_WEIGHT, new Shape(k, d), Init.TRUNC_NORMAL, HEAD_INIT_SCALE));
+      s.add(new ParameterSpec(HEAD_WEIGHT, new Shape(k, d), Init.TIMM_HEAD, HEAD_INIT_SCALE));
       s.add(new ParameterSpec(HEAD_BIAS, new Shape(k), Init.ZEROS, 0));
     }
     return s;
@@ -316,6 +350,33 @@ public final class VisionTransformer implements AutoCloseable {
       }
       if (i < out.length && Math.abs(z1) <= 1) {
         out[i++] = (float) (z1 * std);
+      }
+    }
+  }
+
+  /**
+   * Fills {@code out} as timm initialises a classifier head: {@code trunc_normal_(std=0.02)}, whose
+   * bounds are the absolute values [-2, 2] (100 standard deviations, so in effect a plain normal),
+   * then multiplied by {@code scale}. Polar method with {@link StrictMath}, like {@link
+   * #fillTruncNormal}.
+   */
+  static void fillTimmHead(float[] out, SplittableRandom rng, double scale) {
+    int i = 0;
+    while (i < out.length) {
+      double u = 2 * rng.nextDouble() - 1;
+      double v = 2 * rng.nextDouble() - 1;
+      double s = u * u + v * v;
+      if (s >= 1 || s == 0) {
+        continue;
+      }
+      double factor = StrictMath.sqrt(-2 * StrictMath.log(s) / s);
+      double z0 = u * factor * INIT_STD;
+      double z1 = v * factor * INIT_STD;
+      if (Math.abs(z0) <= TIMM_TRUNC_BOUND) {
+        out[i++] = (float) (z0 * scale);
+      }
+      if (i < out.length && Math.abs(z1) <= TIMM_TRUNC_BOUND) {
+        out[i++] = (float) (z1 * scale);
       }
     }
   }
@@ -360,12 +421,18 @@ public final class VisionTransformer implements AutoCloseable {
    * @param training whether drop path is active
    * @param dropPathRng source of the drop path decisions; required when training with drop path,
    *     otherwise unused and may be null
-   * @return {@code [B, N + 1, D]} on the manager of {@code images}, after the final {@code norm}
+   * @return {@code [B, N + 1, D]} on the manager of {@code images}: after the final {@code norm},
+   *     or, in a classifier ({@link VitConfig#classifierLayout()}, which has {@code fc_norm}
+   *     instead), the last block's output
    */
   public NDArray forwardFeatures(
       NDArray images, NDArray mask, boolean training, SplittableRandom dropPathRng) {
     checkImages(images);
     long batch = images.getShape().get(0);
+    if (mask != null && config.classifierLayout()) {
+      throw new IllegalArgumentException(
+          "Model '" + config.name() + "' is a classifier without a mask token; it cannot mask");
+    }
     if (mask != null && !mask.getShape().equals(new Shape(batch, config.numPatches()))) {
       throw new IllegalArgumentException(
           "Mask must have shape [B, N] = "
@@ -391,10 +458,24 @@ public final class VisionTransformer implements AutoCloseable {
           x.attach(scope);
         }
       }
-      NDArray features = layerNorm(x, NORM_WEIGHT, NORM_BIAS);
+      NDArray features = config.classifierLayout() ? x : layerNorm(x, NORM_WEIGHT, NORM_BIAS);
       features.attach(out);
       return features;
     }
+  }
+
+  /**
+   * Tokens after the model's final normalisation, for uses of the encoder's tokens themselves
+   * (teacher targets, frozen features): {@code features} as they are when the model has a final
+   * {@code norm}; in a classifier ({@link VitConfig#classifierLayout()}), whose only final
+   * normalisation is {@code fc_norm}, {@code fc_norm} applied to every token.
+   *
+   * @param features {@code [B, N + 1, D]} from {@link #forwardFeatures}
+   * @return {@code [B, N + 1, D]} on the manager of {@code features}
+   */
+  public NDArray normalizedTokens(NDArray features) {
+    checkFeatures(features);
+    return config.classifierLayout() ? layerNorm(features, FC_NORM_WEIGHT, FC_NORM_BIAS) : features;
   }
 
   /**
@@ -418,9 +499,9 @@ public final class VisionTransformer implements AutoCloseable {
    * Class logits from the mean of the patch tokens (CLS excluded), through {@code fc_norm} and
    * {@code head}.
    *
-   * <p>The pooled tokens have been through the final {@code norm} already. BEiT and timm replace
-   * that norm by an identity when they use {@code fc_norm}; here it stays, so that one set of
-   * parameters serves pretraining, linear probing and fine-tuning alike.
+   * <p>In a classifier ({@link VitConfig#classifierLayout()}) the tokens have not been through a
+   * final {@code norm}: {@code fc_norm} after pooling replaces it, as in BEiT's fine-tuning model
+   * and timm's {@code Beit(global_pool='avg')}. A model with both heads pools normalised tokens.
    *
    * @param features {@code [B, N + 1, D]} from {@link #forwardFeatures}
    * @return {@code [B, K]} logits, on the manager of {@code features}

@@ -20,7 +20,10 @@ import java.util.List;
  * @param relPosBias whether every block has its own relative position bias table
  * @param sharedRelPosBias whether one relative position bias table is shared by all blocks
  * @param tokenHeadDim output dimension P of the pretraining head {@code lm_head}; 0 means no head
- * @param numClasses number of classes K of the classifier head {@code head}; 0 means no head
+ * @param numClasses number of classes K of the classifier head {@code head}; 0 means no head. A
+ *     classifier without a pretraining head ({@link #classifierLayout()}) is BEiT's fine-tuning
+ *     model: no mask token, and {@code fc_norm} after mean pooling instead of the final {@code
+ *     norm} (timm's {@code Beit(global_pool='avg')})
  * @param dropPath maximum stochastic depth rate (reached by the last block), in [0, 1)
  */
 public record VitConfig(
@@ -138,6 +141,18 @@ public record VitConfig(
         0,
         0,
         0.0);
+  }
+
+  /**
+   * Whether this is a classifier in the layout of BEiT's fine-tuning model and timm's {@code
+   * Beit(global_pool='avg')}: a classifier head and no pretraining head. Such a model has no mask
+   * token and no final {@code norm} ({@code fc_norm} after pooling replaces it), so its parameters
+   * are exactly timm's state dict. A model with both heads keeps the pretraining layout (mask
+   * token, final norm, the classifier pooling normalised tokens). (Not named {@code isX}: the
+   * config is serialised to JSON from its components only.)
+   */
+  public boolean classifierLayout() {
+    return numClasses > 0 && tokenHeadDim == 0;
   }
 
   /** Patches per side, {@code imageSize / patchSize}. */

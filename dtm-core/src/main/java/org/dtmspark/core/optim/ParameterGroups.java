@@ -15,24 +15,51 @@ import org.dtmspark.core.nn.Parameters;
 /**
  * Per-parameter optimizer settings: whether weight decay applies and the learning-rate scale.
  *
- * <p><b>Weight decay</b> follows BEiT v2's {@code get_parameter_groups}: a parameter is not decayed
- * when it is 1-D (LayerNorm weights and biases, layer-scale vectors {@code gamma_1/gamma_2}), when
- * its name ends in {@code .bias} (this includes {@code q_bias}/{@code v_bias}, which are 1-D), or
- * when it is on the model's skip list. BEiT's skip list is {@code pos_embed}, {@code cls_token},
- * {@code mask_token} and the relative position bias tables; here every name that <em>contains</em>
- * one of {@link #NO_DECAY_KEYWORDS} is skipped, so that the per-block tables ({@code
- * blocks.3.attn.relative_position_bias_table}) and the shared one ({@code
- * rel_pos_bias.relative_position_bias_table}) are both matched. Everything else (linear and conv
- * weights, the head) is decayed.
+ * <p><b>Weight decay</b> follows the reference code (BEiT v2's {@code get_parameter_groups} with
+ * the model's {@code no_weight_decay()} set): a parameter is not decayed when it is 1-D (LayerNorm
+ * weights and biases, layer-scale vectors {@code gamma_1/gamma_2}, {@code q_bias/v_bias}), when its
+ * name ends in {@code .bias}, or when its name <em>is</em> {@code pos_embed} or {@code cls_token}
+ * ({@link NoDecayRule#REFERENCE}). The mask token and the relative position bias tables are
+ * decayed, as in the reference. This project's earlier rule, which also exempted every name
+ * containing one of {@link #LEGACY_NO_DECAY_KEYWORDS} (mask token, relative position tables), is
+ * {@link NoDecayRule#TABLES_AND_TOKENS}. Everything else (linear and conv weights, the heads) is
+ * decayed.
  *
  * <p><b>Layer-wise learning-rate decay</b> (fine-tuning) follows BEiT's {@code
  * get_num_layer_for_vit}: see {@link #layerId} and {@link #layerScale}. A decay of 1.0 gives every
  * parameter scale 1 (pretraining).
  */
 public final class ParameterGroups {
-  /** Name fragments that exclude a parameter from weight decay, whatever its shape. */
-  public static final List<String> NO_DECAY_KEYWORDS =
+  /** Names that the reference exempts from weight decay whatever their shape (exact match). */
+  public static final List<String> REFERENCE_NO_DECAY_NAMES = List.of("pos_embed", "cls_token");
+
+  /**
+   * Name fragments that {@link NoDecayRule#TABLES_AND_TOKENS} exempts from weight decay, whatever
+   * the shape.
+   */
+  public static final List<String> LEGACY_NO_DECAY_KEYWORDS =
       List.of("pos_embed", "relative_position_bias_table", "cls_token", "mask_token", "gamma_");
+
+  /** Which parameters escape weight decay. */
+  public enum NoDecayRule {
+    /**
+     * The reference code's rule: 1-D parameters, names ending in {@code .bias}, {@code pos_embed}
+     * and {@code cls_token}.
+     */
+    REFERENCE,
+    /**
+     * The reference rule plus every name containing one of {@link #LEGACY_NO_DECAY_KEYWORDS}: the
+     * mask token and the relative position tables are not decayed either.
+     */
+    TABLES_AND_TOKENS;
+
+    /**
+     * {@link #TABLES_AND_TOKENS} when {@code exemptTablesAndMaskToken}, else {@link #REFERENCE}.
+     */
+    public static NoDecayRule of(boolean exemptTablesAndMaskToken) {
+      return exemptTablesAndMaskToken ? TABLES_AND_TOKENS : REFERENCE;
+    }
+  }
 
   /**
    * The settings of one parameter.
@@ -47,11 +74,14 @@ public final class ParameterGroups {
 
   private final int depth;
   private final double layerDecay;
+  private final NoDecayRule rule;
   private final LinkedHashMap<String, Group> groups;
 
-  private ParameterGroups(int depth, double layerDecay, LinkedHashMap<String, Group> groups) {
+  private ParameterGroups(
+      int depth, double layerDecay, NoDecayRule rule, LinkedHashMap<String, Group> groups) {
     this.depth = depth;
     this.layerDecay = layerDecay;
+    this.rule = rule;
     this.groups = groups;
   }
 
@@ -62,11 +92,24 @@ public final class ParameterGroups {
    * @param layerDecay layer-wise learning-rate decay in (0, 1]; 1.0 means no layer decay
    */
   public static ParameterGroups of(Parameters params, int depth, double layerDecay) {
+    return of(params, depth, layerDecay, NoDecayRule.REFERENCE);
+  }
+
+  /**
+   * Settings for every parameter of {@code params}, in their definition order, with the given
+   * weight-decay rule.
+   *
+   * @param depth number of transformer blocks of the model, at least 1
+   * @param layerDecay layer-wise learning-rate decay in (0, 1]; 1.0 means no layer decay
+   * @param rule which parameters escape weight decay
+   */
+  public static ParameterGroups of(
+      Parameters params, int depth, double layerDecay, NoDecayRule rule) {
     LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : params.asMap().entrySet()) {
       shapes.put(e.getKey(), e.getValue().getShape());
     }
-    return ofShapes(shapes, depth, layerDecay);
+    return ofShapes(shapes, depth, layerDecay, rule);
   }
 
   /**
@@ -77,6 +120,21 @@ public final class ParameterGroups {
    * @param layerDecay layer-wise learning-rate decay in (0, 1]; 1.0 means no layer decay
    */
   public static ParameterGroups ofShapes(Map<String, Shape> shapes, int depth, double layerDecay) {
+    return ofShapes(shapes, depth, layerDecay, NoDecayRule.REFERENCE);
+  }
+
+  /**
+   * Settings for the named shapes only, in iteration order, with the given weight-decay rule.
+   *
+   * @param depth number of transformer blocks of the model, at least 1
+   * @param layerDecay layer-wise learning-rate decay in (0, 1]; 1.0 means no layer decay
+   * @param rule which parameters escape weight decay
+   */
+  public static ParameterGroups ofShapes(
+      Map<String, Shape> shapes, int depth, double layerDecay, NoDecayRule rule) {
+    if (rule == null) {
+      throw new IllegalArgumentException("No-decay rule must not be null");
+    }
     if (depth < 1) {
       throw new IllegalArgumentException("Model depth must be at least 1, cannot be: " + depth);
     }
@@ -93,26 +151,38 @@ public final class ParameterGroups {
           new Group(
               name,
               shape,
-              decays(name, shape.getShape()),
+              decays(name, shape.getShape(), rule),
               layerId,
               layerScale(name, depth, layerDecay)));
     }
-    return new ParameterGroups(depth, layerDecay, groups);
+    return new ParameterGroups(depth, layerDecay, rule, groups);
   }
 
   /**
-   * Whether weight decay applies to a parameter (see the class comment for the rule).
+   * Whether weight decay applies to a parameter under the reference rule (see the class comment).
    *
    * @param name timm/BEiT parameter name
    * @param shape the parameter's shape
    */
   public static boolean decays(String name, long[] shape) {
-    if (shape.length == 1 || name.endsWith(".bias")) {
+    return decays(name, shape, NoDecayRule.REFERENCE);
+  }
+
+  /**
+   * Whether weight decay applies to a parameter under {@code rule}.
+   *
+   * @param name timm/BEiT parameter name
+   * @param shape the parameter's shape
+   */
+  public static boolean decays(String name, long[] shape, NoDecayRule rule) {
+    if (shape.length == 1 || name.endsWith(".bias") || REFERENCE_NO_DECAY_NAMES.contains(name)) {
       return false;
     }
-    for (String keyword : NO_DECAY_KEYWORDS) {
-      if (name.contains(keyword)) {
-        return false;
+    if (rule == NoDecayRule.TABLES_AND_TOKENS) {
+      for (String keyword : LEGACY_NO_DECAY_KEYWORDS) {
+        if (name.contains(keyword)) {
+          return false;
+        }
       }
     }
     return true;
@@ -174,6 +244,11 @@ public final class ParameterGroups {
   /** Model depth these settings were made for. */
   public int depth() {
     return depth;
+  }
+
+  /** The weight-decay rule these settings were made with. */
+  public NoDecayRule noDecayRule() {
+    return rule;
   }
 
   /** Layer-wise learning-rate decay these settings were made for (1.0 = none). */

@@ -13,10 +13,11 @@ import org.dtmspark.core.nn.VitConfig;
  * A frozen {@link VisionTransformer} (for example a checkpoint of this project) used as teacher.
  *
  * <p>Targets are the patch tokens after the final norm, through {@code lm_head} when {@code
- * useTokenHead} (P = {@code tokenHeadDim}) or as they are (P = D); CLS is dropped. The teacher owns
- * the model: it switches off gradient tracking of every parameter when constructed and closes the
- * model when closed. Its outputs never carry an autograd graph, even while a gradient collector is
- * recording the student.
+ * useTokenHead} (P = {@code tokenHeadDim}) or as they are (P = D); CLS is dropped. A fine-tuned
+ * classifier has no final norm: its tokens go through {@code fc_norm} instead ({@link
+ * VisionTransformer#normalizedTokens}). The teacher owns the model: it switches off gradient
+ * tracking of every parameter when constructed and closes the model when closed. Its outputs never
+ * carry an autograd graph, even while a gradient collector is recording the student.
  *
  * <p>The forward pass runs on the device of the model's parameters, in float32 or, when asked, in
  * float16 (the parameters are then cast once, at construction); targets come back as float32 on the
@@ -142,7 +143,9 @@ public final class VitTeacher implements Teacher {
               .toType(computeType, false);
       NDArray features = model.forwardFeatures(x, null, false, null);
       NDArray tokens =
-          useTokenHead ? model.predictTokens(features) : features.get(":, 1:, :"); // [B, N, P]
+          useTokenHead
+              ? model.predictTokens(features)
+              : model.normalizedTokens(features).get(":, 1:, :"); // [B, N, P]
       NDArray targets =
           tokens.stopGradient().toType(DataType.FLOAT32, false).toDevice(out.getDevice(), false);
       targets.attach(out);

@@ -16,6 +16,7 @@ import org.dtmspark.core.data.ViewParams;
  * @param targets cached teacher tokens of those views, {@code [B, N, P]} row-major, or null when
  *     the targets come from an online teacher
  * @param read on the last batch of an epoch, the bytes this rank read for that epoch; else null
+ * @param erased pixels random erasing overwrites after normalisation (fine-tuning), or null
  */
 public record Batch(
     long step,
@@ -25,7 +26,8 @@ public record Batch(
     float[] mask,
     List<ViewParams> views,
     float[] targets,
-    DataRead read) {
+    DataRead read,
+    ErasedPixels erased) {
   public int size() {
     return indices.length;
   }

@@ -10,6 +10,7 @@ import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ImageSource;
 import org.dtmspark.core.data.LoaderPool;
+import org.dtmspark.core.data.RandomErasing;
 import org.dtmspark.core.data.ViewChoice;
 import org.dtmspark.core.data.ViewParams;
 import org.dtmspark.core.data.ViewSampler;
@@ -25,8 +26,9 @@ import org.dtmspark.core.teacher.TargetStore;
  * targets every image of block (shard) {@code s} replays, in epoch {@code e}, the stored view
  * {@code (seed, "replay-view", e, s)}: the cache's views are drawn independently per image, so one
  * view index per shard and epoch gives every image an independent view while a rank reads one view
- * of the cache per shard. So any step can be reproduced alone (resume) and a global batch is the
- * same whatever the number of ranks.
+ * of the cache per shard. Fine-tuning's pixel augmentation (RandAugment, random erasing) draws from
+ * {@code (seed, "pixel-augment", epoch, v, k)}. So any step can be reproduced alone (resume) and a
+ * global batch is the same whatever the number of ranks.
  *
  * <p><b>Loader threads.</b> The images of a batch are decoded and rendered by a {@link LoaderPool}
  * into one 8-bit {@code [B, 3, S, S]} buffer; every sample's view is a pure function of its stream
@@ -42,7 +44,7 @@ import org.dtmspark.core.teacher.TargetStore;
  */
 public final class BatchLoader implements AutoCloseable {
   private static final Batch END =
-      new Batch(-1, new int[0], new int[0], null, null, List.of(), null, null);
+      new Batch(-1, new int[0], new int[0], null, null, List.of(), null, null, null);
 
   private final ImageDataset data;
   private final BatchPlan plan;
@@ -50,6 +52,7 @@ public final class BatchLoader implements AutoCloseable {
   private final BlockMaskGenerator masks;
   private final TargetStore targets;
   private final int viewSize;
+  private final PixelAugmentation augmentation;
   private final BlockingQueue<Batch> queue;
   private final LoaderPool pool;
   private final Thread worker;
@@ -73,7 +76,7 @@ public final class BatchLoader implements AutoCloseable {
       long firstStep,
       long endStep,
       int prefetch) {
-    this(data, plan, sampler, masks, targets, viewSize, firstStep, endStep, prefetch, 1);
+    this(data, plan, sampler, masks, targets, viewSize, null, firstStep, endStep, prefetch, 1);
   }
 
   /**
@@ -83,8 +86,9 @@ public final class BatchLoader implements AutoCloseable {
    *     cached targets, whose stored views are replayed
    * @param masks mask generator, or null for jobs without masking
    * @param targets cached teacher targets to replay, or null
+   * @param augmentation per-image augmentation after rendering (on the loader threads), or null
    * @param prefetch batches prepared ahead of the trainer
-   * @param loaderThreads threads decoding and rendering each batch, at least 1
+   * @param loaderThreads threads decoding, rendering and augmenting each batch, at least 1
    */
   public BatchLoader(
       ImageDataset data,
@@ -93,6 +97,7 @@ public final class BatchLoader implements AutoCloseable {
       BlockMaskGenerator masks,
       TargetStore targets,
       int viewSize,
+      PixelAugmentation augmentation,
       long firstStep,
       long endStep,
       int prefetch,
@@ -104,6 +109,7 @@ public final class BatchLoader implements AutoCloseable {
     this.masks = masks;
     this.targets = targets;
     this.viewSize = viewSize;
+    this.augmentation = augmentation;
     this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
     this.worker = new Thread(() -> produce(firstStep, endStep), "dtm-batch-loader");
     worker.setDaemon(true);
@@ -136,10 +142,14 @@ public final class BatchLoader implements AutoCloseable {
     if (masks != null) {
       mask = new float[Math.multiplyExact(batchSize, masks.numPatches())];
     }
+    int[] streams = new int[batchSize];
+    long[] positions = new long[batchSize];
     for (int i = 0; i < batchSize; i++) {
       int index = indices[i];
       int stream = plan.stream(i);
       long position = plan.position(step, i);
+      streams[i] = stream;
+      positions[i] = position;
       int block = plan.block(step, i, epoch);
       enter(i / plan.streamBatch(), block);
       labels[i] = data.label(index);
@@ -163,12 +173,28 @@ public final class BatchLoader implements AutoCloseable {
       }
     }
     byte[] pixels = new byte[Math.multiplyExact(batchSize, ByteViewRenderer.sampleBytes(viewSize))];
-    List<ViewParams> views = pool.renderChoosing(sources, choices, viewSize, pixels);
+    RandomErasing.Erasure[] erasures = null;
+    LoaderPool.AfterRender after = null;
+    if (augmentation != null) {
+      RandomErasing.Erasure[] out = erasures = new RandomErasing.Erasure[batchSize];
+      long seed = plan.seed();
+      after =
+          (i, buffer, offset) ->
+              out[i] =
+                  augmentation.apply(
+                      buffer,
+                      offset,
+                      viewSize,
+                      Seeds.rng(seed, "pixel-augment", e, streams[i], positions[i]));
+    }
+    List<ViewParams> views = pool.renderChoosing(sources, choices, viewSize, pixels, after);
+    ErasedPixels erased =
+        erasures == null ? null : ErasedPixels.of(erasures, ByteViewRenderer.sampleBytes(viewSize));
     Batch.DataRead read = null;
     if ((step + 1) % plan.stepsPerEpoch() == 0) {
       read = finishEpoch();
     }
-    return new Batch(step, indices, labels, pixels, mask, List.copyOf(views), tokens, read);
+    return new Batch(step, indices, labels, pixels, mask, List.copyOf(views), tokens, read, erased);
   }
 
   /** Enters epoch {@code e} at {@code step}, its first step or, on resume, a later one. */

@@ -18,11 +18,14 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import org.dtmspark.core.config.ConfigError;
 import org.dtmspark.core.config.FinetuneSettings;
+import org.dtmspark.core.data.AugmentConfig;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ImageNormalization;
+import org.dtmspark.core.data.LoaderPool;
+import org.dtmspark.core.data.RandAugment;
+import org.dtmspark.core.data.RandomErasing;
 import org.dtmspark.core.data.ViewSampler;
 import org.dtmspark.core.eval.Evaluation;
-import org.dtmspark.core.eval.LinearProbe;
 import org.dtmspark.core.metrics.CurvePlot;
 import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.core.metrics.ProgressMeter;
@@ -41,10 +44,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervised fine-tuning of a ViT classifier (paper Table 13 recipe, in part): AdamW with
- * layer-wise learning-rate decay, warmup plus cosine, label smoothing, stochastic depth, random
- * resized crop, flip and colour jitter. Starts from a pretrained checkpoint's encoder or from
- * scratch. RandAugment, Mixup, CutMix and random erasing are not implemented yet.
+ * Supervised fine-tuning of a ViT classifier, paper Table 13 and the reference's {@code
+ * run_class_finetuning.py}: AdamW with layer-wise learning-rate decay, warmup plus cosine,
+ * stochastic depth; per image random resized crop, flip, RandAugment ({@link RandAugment}, colour
+ * jitter off while it is on, as timm) and random erasing ({@link RandomErasing}), each seeded by
+ * the step and the image's position; per step Mixup/CutMix ({@link MixupCutmix}) with label
+ * smoothing inside the soft targets and soft-target cross-entropy. The classifier pools the patch
+ * tokens and applies {@code fc_norm} instead of the final norm, so its checkpoint is a timm {@code
+ * Beit(global_pool='avg')} state dict. Validation uses resize and centre crop ({@link
+ * Evaluation#centerCropView}). Starts from a pretrained checkpoint's encoder or from scratch.
  */
 public final class Finetuner {
   private static final Logger LOG = LoggerFactory.getLogger(Finetuner.class);
@@ -72,7 +80,9 @@ public final class Finetuner {
     long totalSteps = stepsPerEpoch * t.epochs();
     long endStep = t.endStep(stepsPerEpoch);
     CosineSchedule lrSchedule = settings.optim().schedule(batch, stepsPerEpoch, totalSteps);
-    ViewSampler views = new ViewSampler(settings.augment().toAugmentConfig(config.imageSize()));
+    ViewSampler views = new ViewSampler(viewConfig(settings, config.imageSize()));
+    PixelAugmentation augmentation = pixelAugmentation(settings);
+    MixupCutmix mixup = new MixupCutmix(settings.mixup());
     Files.createDirectories(outDir);
     Path metricsPath = outDir.resolve("metrics.jsonl");
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -81,7 +91,11 @@ public final class Finetuner {
       pretrained.ifPresent(p -> loadEncoder(model, p, manager));
       Parameters params = model.parameters();
       ParameterGroups groups =
-          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+          ParameterGroups.of(
+              params,
+              config.depth(),
+              settings.optim().layerDecay(),
+              settings.optim().noDecayRule());
       double valTop1 = Double.NaN;
       double lastLoss = Double.NaN;
       Precision precision = settings.precisionOn(manager.getDevice());
@@ -99,7 +113,18 @@ public final class Finetuner {
                   GradientReducer.LOCAL);
           MetricsLog metrics = new MetricsLog(metricsPath);
           BatchLoader loader =
-              new BatchLoader(train, plan, views, null, null, config.imageSize(), 0, endStep, 2)) {
+              new BatchLoader(
+                  train,
+                  plan,
+                  views,
+                  null,
+                  null,
+                  config.imageSize(),
+                  augmentation,
+                  0,
+                  endStep,
+                  2,
+                  LoaderPool.defaultThreadsForThisJvm())) {
         LOG.info(
             "Fine-tuning {} ({} parameters, {} classes) on {} ({} images), {}: {} steps of batch {}",
             config.name(),
@@ -110,17 +135,32 @@ public final class Finetuner {
             pretrained.map(p -> "from " + p).orElse("from scratch"),
             endStep,
             batch);
+        LOG.info(
+            "Fine-tuning recipe: peak lr {} ({} rule), RandAugment {}, random erasing {}, mixup {},"
+                + " label smoothing {}, weight decay {} ({} rule), {}",
+            settings.optim().peakLr(batch),
+            settings.optim().lrRule(),
+            settings.randAugment() == null ? "off" : settings.randAugment(),
+            settings.erasing(),
+            settings.mixup(),
+            settings.labelSmoothing(),
+            settings.optim().weightDecay(),
+            settings.optim().noDecayRule(),
+            groups.summary());
         ProgressMeter progress =
             new ProgressMeter("finetune steps", endStep, LOG, Duration.ofSeconds(10));
         for (long step = 0; step < endStep; step++) {
           Batch b = loader.next();
           double lr = lrSchedule.at(step);
-          GradientUpdate.Result result = trainStep(model, update, precision, b, lr, step);
+          GradientUpdate.Result result =
+              trainStep(model, update, precision, mixup, classes, b, lr, step);
           lastLoss = result.loss();
           long done = step + 1;
           boolean epochEnd = done % stepsPerEpoch == 0 || done == endStep;
           if (epochEnd) {
-            valTop1 = Evaluation.top1(model, val, batch, ImageNormalization.IMAGENET);
+            valTop1 =
+                Evaluation.top1(
+                    model, val, batch, ImageNormalization.IMAGENET, settings.evalCropRatio());
           }
           if (done % t.logEverySteps() == 0 || epochEnd) {
             Map<String, Object> record = new LinkedHashMap<>();
@@ -210,14 +250,68 @@ public final class Finetuner {
   }
 
   /**
-   * One optimizer step: {@code finetune.train.accum-steps} micro-batches (equal slices of the
-   * batch), each forward under autocast in mixed precision with the cross-entropy in fp32, and a
-   * backward of its loss times the loss scale over the number of micro-batches; then the update.
+   * The view sampler's settings: the {@code augment} section, with colour jitter off when
+   * RandAugment is on (timm's {@code create_transform} ignores {@code color_jitter} then).
+   */
+  static AugmentConfig viewConfig(FinetuneSettings settings, int size) {
+    AugmentConfig c = settings.augment().toAugmentConfig(size);
+    if (settings.randAugment() == null) {
+      return c;
+    }
+    return new AugmentConfig(
+        c.size(),
+        c.minScale(),
+        c.maxScale(),
+        c.minRatio(),
+        c.maxRatio(),
+        c.flipProbability(),
+        0,
+        0,
+        0);
+  }
+
+  /**
+   * RandAugment (on the 8-bit image, fill colour the ImageNet mean) then random erasing (in
+   * normalised units), each from its own split of the image's generator; null when both are off.
+   */
+  static PixelAugmentation pixelAugmentation(FinetuneSettings settings) {
+    RandAugment randAugment =
+        settings.randAugment() == null
+            ? null
+            : new RandAugment(
+                settings.randAugment(), RandAugment.fillFor(ImageNormalization.IMAGENET));
+    RandomErasing erasing =
+        settings.erasing().probability() > 0
+            ? new RandomErasing(
+                settings.erasing().probability(),
+                RandomErasing.Mode.named(settings.erasing().mode()),
+                settings.erasing().count())
+            : null;
+    if (randAugment == null && erasing == null) {
+      return null;
+    }
+    return (pixels, offset, size, rng) -> {
+      SplittableRandom raRng = rng.split();
+      SplittableRandom eraseRng = rng.split();
+      if (randAugment != null) {
+        randAugment.apply(pixels, offset, size, size, raRng);
+      }
+      return erasing != null ? erasing.draw(size, size, eraseRng) : RandomErasing.Erasure.NONE;
+    };
+  }
+
+  /**
+   * One optimizer step: Mixup/CutMix on the normalised (and erased) batch, then {@code
+   * finetune.train.accum-steps} micro-batches (equal slices of the batch), each forward under
+   * autocast in mixed precision with the soft-target cross-entropy in fp32, and a backward of its
+   * loss times the loss scale over the number of micro-batches; then the update.
    */
   private GradientUpdate.Result trainStep(
       VisionTransformer model,
       GradientUpdate update,
       Precision precision,
+      MixupCutmix mixup,
+      int classes,
       Batch b,
       double lr,
       long step) {
@@ -237,9 +331,16 @@ public final class Finetuner {
       NDArray images =
           ImageNormalization.IMAGENET.apply(
               Tensors.pixelsFromHost(m, b.pixels(), new Shape(b.size(), 3, s, s)));
+      if (b.erased() != null) {
+        images = b.erased().applyTo(images); // [B, 3, S, S], erased pixels in normalised units
+      }
       NDArray labels = Tensors.fromHost(m, b.labels(), new Shape(b.size()));
+      MixupCutmix.Mix mix = mixup.sample(Seeds.rng(settings.seed(), "mixup", step), s);
+      images = MixupCutmix.mixImages(m, images, mix); // [B, 3, S, S]
+      NDArray targets =
+          MixupCutmix.mixTargets(labels, classes, settings.labelSmoothing(), mix); // [B, K]
       NDList xs = accum == 1 ? new NDList(images) : images.split(accum);
-      NDList ys = accum == 1 ? new NDList(labels) : labels.split(accum);
+      NDList ys = accum == 1 ? new NDList(targets) : targets.split(accum);
       NDArray float32Zero = m.zeros(new Shape(1), DataType.FLOAT32);
       SplittableRandom dropRng = Seeds.rng(settings.seed(), "drop-path", step);
       double lossSum = 0;
@@ -255,7 +356,7 @@ public final class Finetuner {
           if (logits.getDataType() != DataType.FLOAT32) {
             logits = logits.add(float32Zero); // differentiable promotion to fp32
           }
-          loss = LinearProbe.crossEntropy(logits, ys.get(i), settings.labelSmoothing());
+          loss = MixupCutmix.softTargetCrossEntropy(logits, ys.get(i)); // [B/k, K] soft targets
           gc.backward(loss.mul(update.lossFactor(accum)));
         }
         lossSum += loss.getFloat();

@@ -204,8 +204,18 @@ public final class ModelCheckpoints {
     try {
       model = VisionTransformer.fromParameters(config, params);
     } catch (IllegalArgumentException e) {
+      boolean oldClassifier = config.classifierLayout() && params.contains("norm.weight");
       params.close();
-      throw new IllegalArgumentException("Checkpoint " + dir + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "Checkpoint "
+              + dir
+              + ": "
+              + e.getMessage()
+              + (oldClassifier
+                  ? " (a classifier written before classifiers took BEiT's fine-tuning layout,"
+                      + " fc_norm instead of the final norm and no mask token; fine-tune it again)"
+                  : ""),
+          e);
     }
     return new Loaded(model, loaded.meta().step(), loaded.meta(), loaded.optimizer());
   }

@@ -287,7 +287,11 @@ public final class Pretrainer {
       long startStep = loaded != null ? loaded.step() : 0;
       var params = student.parameters();
       ParameterGroups groups =
-          ParameterGroups.of(params, config.depth(), settings.optim().layerDecay());
+          ParameterGroups.of(
+              params,
+              config.depth(),
+              settings.optim().layerDecay(),
+              settings.optim().noDecayRule());
       LossScaler scaler = settings.lossScale().scaler(precision);
       try (FlatParameters flat = FlatParameters.of(params);
           AdamW optimizer = new AdamW(settings.optim().adamW(), groups, flat);
@@ -302,6 +306,7 @@ public final class Pretrainer {
                   masks,
                   store,
                   config.imageSize(),
+                  null,
                   startStep,
                   endStep,
                   2,

@@ -9,8 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.dtmspark.core.data.RandAugmentSpec;
 import org.dtmspark.core.morph.Distance;
 import org.dtmspark.core.nn.VitConfig;
+import org.dtmspark.core.optim.ParameterGroups;
 import org.dtmspark.core.precision.Precision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +32,9 @@ class ConfigLoaderTest {
     assertThat(p.morph())
         .isEqualTo(new MorphSettings(true, 2, 196, 14, true, Distance.COSINE, 2.0, false));
     assertThat(p.optim())
-        .isEqualTo(new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0));
+        .isEqualTo(
+            new OptimSettings(1.5e-3, "sqrt", 1e-5, 10, 0.9, 0.98, 1e-8, 0.05, 1.0, 3.0, false));
+    assertThat(p.optim().noDecayRule()).isEqualTo(ParameterGroups.NoDecayRule.REFERENCE);
     assertThat(p.train()).isEqualTo(new TrainSettings(300, 1024, 1, 0, 10, 1000));
     assertThat(p.precision()).isEqualTo("auto");
     assertThat(p.lossScale()).isEqualTo(new LossScaleSettings(65536, 2000));
@@ -47,9 +51,20 @@ class ConfigLoaderTest {
     assertThat(f.dropPath()).isEqualTo(0.1);
     assertThat(f.labelSmoothing()).isEqualTo(0.1);
     assertThat(f.optim())
-        .isEqualTo(new OptimSettings(5e-4, "linear", 1e-6, 10, 0.9, 0.999, 1e-8, 0.05, 0.6, 0));
+        .isEqualTo(
+            new OptimSettings(5e-4, "none", 1e-6, 10, 0.9, 0.999, 1e-8, 0.05, 0.6, 0, false));
+    // Fine-tuning takes the peak lr as given, whatever the batch (reference recipe).
+    assertThat(f.optim().peakLr(1024)).isEqualTo(5e-4);
+    assertThat(f.optim().peakLr(64)).isEqualTo(5e-4);
     assertThat(f.train()).isEqualTo(new TrainSettings(100, 1024, 1, 0, 10, 0));
     assertThat(f.precision()).isEqualTo("auto");
+    assertThat(f.augment())
+        .isEqualTo(new AugmentSettings(0.08, 1.0, 0.75, 4.0 / 3, 0.5, 0.4, 0.4, 0.4));
+    assertThat(f.randAugment()).isEqualTo(new RandAugmentSpec(9, 2, 0.5, 0.5, 10));
+    assertThat(f.erasing()).isEqualTo(new ErasingSettings(0.25, "pixel", 1));
+    assertThat(f.mixup()).isEqualTo(new MixupSettings(0.8, 1.0, 1.0, 0.5));
+    assertThat(f.evalCropRatio()).isEqualTo(0.875);
+    assertThat(f.numClasses()).isZero();
 
     ProbeSettings probe = ProbeSettings.from(ConfigLoader.load(List.of(), List.of()));
     assertThat(probe).isEqualTo(new ProbeSettings(0, 100, 256, 1e-3, 1e-4));
@@ -165,6 +180,73 @@ class ConfigLoaderTest {
       FinetuneSettings.from(c);
       ProbeSettings.from(c);
     }
+  }
+
+  /** Paper Table 13, per size: epochs, warmup, layer decay, drop path; the rest is shared. */
+  @Test
+  void finetuneConfigsStateTable13() {
+    Object[][] table = {
+      {"s16", "small", 300, 10.0, 0.6, 0.1},
+      {"b16", "base", 100, 10.0, 0.6, 0.1},
+      {"l16", "large", 50, 5.0, 0.8, 0.2},
+    };
+    for (Object[] row : table) {
+      Path file = Path.of("..", "conf", "finetune-vit-" + row[0] + ".conf");
+      FinetuneSettings f = FinetuneSettings.from(ConfigLoader.load(List.of(file), List.of()));
+      assertThat(f.model().size()).as("%s size", file).isEqualTo(row[1]);
+      assertThat(f.model().imageSize()).isEqualTo(224);
+      assertThat(f.model().patchSize()).isEqualTo(16);
+      assertThat(f.model().relPosBias()).as("relative position bias").isTrue();
+      assertThat(f.model().sharedRelPosBias()).as("shared relative position bias").isFalse();
+      assertThat(f.train().epochs()).as("%s epochs", file).isEqualTo(row[2]);
+      assertThat(f.train().batchSize()).isEqualTo(1024);
+      assertThat(f.optim())
+          .as("%s optimizer", file)
+          .isEqualTo(
+              new OptimSettings(
+                  5e-4,
+                  "none",
+                  1e-6,
+                  (double) row[3],
+                  0.9,
+                  0.999,
+                  1e-8,
+                  0.05,
+                  (double) row[4],
+                  0,
+                  false));
+      assertThat(f.optim().peakLr(1024)).isEqualTo(5e-4);
+      assertThat(f.dropPath()).as("%s drop path", file).isEqualTo(row[5]);
+      assertThat(f.labelSmoothing()).isEqualTo(0.1);
+      assertThat(f.erasing()).isEqualTo(new ErasingSettings(0.25, "pixel", 1));
+      assertThat(f.randAugment()).isEqualTo(new RandAugmentSpec(9, 2, 0.5, 0.5, 10));
+      assertThat(f.mixup()).isEqualTo(new MixupSettings(0.8, 1.0, 1.0, 0.5));
+      assertThat(f.model().toVitConfig(0, 1000, f.dropPath()).imageSize()).isEqualTo(224);
+    }
+  }
+
+  @Test
+  void randAugmentPoliciesOutsideTheImplementedSetAreNamed() {
+    assertThatThrownBy(
+            () ->
+                FinetuneSettings.from(
+                    ConfigLoader.load(List.of(), List.of("finetune.rand-augment=rand-m9"))))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage(
+            "finetune.rand-augment: RandAugment policy rand-m9 must select the increasing"
+                + " transform set (inc1), the only one implemented");
+    assertThatThrownBy(
+            () ->
+                FinetuneSettings.from(
+                    ConfigLoader.load(List.of(), List.of("finetune.rand-augment=rand-m9-w0-inc1"))))
+        .hasMessage(
+            "finetune.rand-augment: RandAugment policy rand-m9-w0-inc1 has an unknown"
+                + " section (m, n, p, mstd, mmax, inc), cannot be: w0");
+    assertThat(
+            FinetuneSettings.from(
+                    ConfigLoader.load(List.of(), List.of("finetune.rand-augment=\"\"")))
+                .randAugment())
+        .isNull();
   }
 
   @Test

@@ -59,7 +59,7 @@ final class ReferenceVit {
       for (int i = 0; i < c.depth(); i++) {
         x = block(x, i);
       }
-      out[b] = layerNorm(x, "norm");
+      out[b] = c.classifierLayout() ? x : layerNorm(x, "norm");
     }
     return out;
   }

@@ -61,13 +61,27 @@ class VisionTransformerGoldenTest {
         n.get("dropPath").asDouble());
   }
 
-  private static VisionTransformer model(NDManager manager) throws IOException {
+  /** The pretraining model: final norm and lm_head, no classifier. */
+  private static VisionTransformer pretrainModel(NDManager manager) throws IOException {
+    return model(manager, config().withNumClasses(0));
+  }
+
+  /** The classifier: fc_norm after pooling instead of the final norm, no lm_head. */
+  private static VisionTransformer classifierModel(NDManager manager) throws IOException {
+    return model(manager, config().withTokenHeadDim(0));
+  }
+
+  /** The golden weights that a model of {@code config} has (the file holds both heads). */
+  private static VisionTransformer model(NDManager manager, VitConfig config) throws IOException {
     SafeTensorsFile file = SafeTensors.read(resource("weights.safetensors"));
+    Map<String, Shape> wanted = VisionTransformer.parameterShapes(config);
     Parameters params = Parameters.create(manager);
     for (Map.Entry<String, TensorData> e : file.tensors().entrySet()) {
-      params.put(e.getKey(), e.getValue().toNDArray(params.manager()));
+      if (wanted.containsKey(e.getKey())) {
+        params.put(e.getKey(), e.getValue().toNDArray(params.manager()));
+      }
     }
-    return VisionTransformer.fromParameters(config(), params);
+    return VisionTransformer.fromParameters(config, params);
   }
 
   private static NpyArray npy(String name) throws IOException {
@@ -96,10 +110,13 @@ class VisionTransformerGoldenTest {
   }
 
   @Test
-  void goldenWeightsAreExactlyTheParametersOfTheConfig() throws IOException {
+  void goldenWeightsAreExactlyTheParametersOfBothModels() throws IOException {
     SafeTensorsFile file = SafeTensors.read(resource("weights.safetensors"));
-    Map<String, Shape> expected = VisionTransformer.parameterShapes(config());
-    assertThat(file.tensors().keySet()).containsExactlyElementsOf(expected.keySet());
+    Map<String, Shape> expected =
+        new java.util.LinkedHashMap<>(
+            VisionTransformer.parameterShapes(config().withNumClasses(0)));
+    expected.putAll(VisionTransformer.parameterShapes(config().withTokenHeadDim(0)));
+    assertThat(file.tensors().keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
     for (Map.Entry<String, TensorData> e : file.tensors().entrySet()) {
       assertThat(new Shape(e.getValue().shape()))
           .as(e.getKey())
@@ -110,7 +127,7 @@ class VisionTransformerGoldenTest {
   @Test
   void maskedFeaturesMatchAnIndependentPyTorchImplementation() throws IOException {
     try (NDManager manager = NDManager.newBaseManager();
-        VisionTransformer vit = model(manager)) {
+        VisionTransformer vit = pretrainModel(manager)) {
       NpyArray mask = npy("mask.npy");
       assertThat(mask.data()).contains(0f, 1f);
       NDArray features =
@@ -122,7 +139,7 @@ class VisionTransformerGoldenTest {
   @Test
   void tokenPredictionsMatchAnIndependentPyTorchImplementation() throws IOException {
     try (NDManager manager = NDManager.newBaseManager();
-        VisionTransformer vit = model(manager)) {
+        VisionTransformer vit = pretrainModel(manager)) {
       NDArray features =
           vit.forwardFeatures(
               array(manager, npy("images.npy")), array(manager, npy("mask.npy")), false, null);
@@ -133,7 +150,7 @@ class VisionTransformerGoldenTest {
   @Test
   void classLogitsWithoutMaskMatchAnIndependentPyTorchImplementation() throws IOException {
     try (NDManager manager = NDManager.newBaseManager();
-        VisionTransformer vit = model(manager)) {
+        VisionTransformer vit = classifierModel(manager)) {
       NDArray features = vit.forwardFeatures(array(manager, npy("images.npy")), null, false, null);
       assertMatches(vit.classify(features), npy("logits.npy"));
     }

@@ -282,11 +282,75 @@ class VisionTransformerTest {
       assertThat(p.get("patch_embed.proj.bias").toFloatArray()).containsOnly(0f);
       float patchMax = p.get("patch_embed.proj.weight").abs().max().getFloat();
       assertThat(patchMax).isBetween(0.019f, 0.02f);
-      float headMax = p.get("head.weight").abs().max().getFloat();
-      assertThat(headMax).isGreaterThan(0f).isLessThanOrEqualTo(2e-5f);
+      // timm's head: trunc_normal_(std=.02) bounded at +-2 in absolute terms (so not truncated at
+      // one std), times 0.001: std 2e-5, and a tenth or more of 640 values beyond one std.
+      float[] head = p.get("head.weight").toFloatArray();
+      double headSq = 0;
+      int beyondOneStd = 0;
+      for (float v : head) {
+        headSq += (double) v * v / head.length;
+        beyondOneStd += Math.abs(v) > 2e-5 ? 1 : 0;
+      }
+      assertThat(Math.sqrt(headSq)).isCloseTo(2e-5, within(3e-6));
+      assertThat(beyondOneStd).isGreaterThan(head.length / 10);
+      assertThat(p.get("head.bias").toFloatArray()).containsOnly(0f);
       assertThat(p.get("lm_head.weight").abs().max().getFloat()).isBetween(0.019f, 0.02f);
       assertThat(p.get("fc_norm.weight").toFloatArray()).containsOnly(1f);
       assertThat(p.get("cls_token").abs().max().getFloat()).isBetween(0f, 0.02f);
+    }
+  }
+
+  @Test
+  void aClassifierIsBeitsFinetuningModelWithoutMaskTokenOrFinalNorm() {
+    VitConfig classifier = SMALL_TEST.withTokenHeadDim(0);
+    Map<String, Shape> shapes = VisionTransformer.parameterShapes(classifier);
+    assertThat(shapes)
+        .doesNotContainKeys("mask_token", "norm.weight", "norm.bias", "lm_head.weight")
+        .containsKeys("cls_token", "fc_norm.weight", "fc_norm.bias", "head.weight", "head.bias");
+    try (NDManager m = NDManager.newBaseManager();
+        VisionTransformer model = VisionTransformer.initialize(classifier, m, 3)) {
+      randomize(model, 200);
+      NDArray images = images(m, classifier, 2, 9);
+      NDArray features = model.forwardFeatures(images, null, false, null);
+      ReferenceVit reference = new ReferenceVit(classifier, model.parameters());
+      double[][][] expected = reference.features(images.toFloatArray(), 2, null);
+      // No final norm: the last block's output.
+      assertClose(features.toFloatArray(), flatten(expected), 1e-4);
+      double[][][] logits = {{reference.classify(expected[0]), reference.classify(expected[1])}};
+      assertClose(model.classify(features).toFloatArray(), flatten(logits), 1e-4);
+      assertThatThrownBy(() -> model.forwardFeatures(images, m.zeros(new Shape(2, 9)), false, null))
+          .hasMessage("Model 'ref' is a classifier without a mask token; it cannot mask");
+    }
+  }
+
+  @Test
+  void normalizedTokensAreTheFeaturesOrFcNormPerTokenInAClassifier() {
+    try (NDManager m = NDManager.newBaseManager();
+        VisionTransformer pretrain =
+            VisionTransformer.initialize(SMALL_TEST.withNumClasses(0), m, 3);
+        VisionTransformer classifier =
+            VisionTransformer.initialize(SMALL_TEST.withTokenHeadDim(0), m, 3)) {
+      NDArray images = images(m, SMALL_TEST, 2, 4);
+      NDArray features = pretrain.forwardFeatures(images, null, false, null);
+      assertThat(pretrain.normalizedTokens(features)).isSameAs(features);
+
+      randomize(classifier, 300);
+      Parameters p = classifier.parameters();
+      p.replace("fc_norm.weight", p.manager().ones(new Shape(8)));
+      p.replace("fc_norm.bias", p.manager().zeros(new Shape(8)));
+      NDArray raw = classifier.forwardFeatures(images, null, false, null);
+      float[] tokens = classifier.normalizedTokens(raw).toFloatArray(); // [2, 10, 8]
+      assertThat(tokens).hasSize(2 * 10 * 8);
+      for (int t = 0; t < 20; t++) {
+        double mean = 0;
+        double sq = 0;
+        for (int j = 0; j < 8; j++) {
+          mean += tokens[t * 8 + j] / 8.0;
+          sq += (double) tokens[t * 8 + j] * tokens[t * 8 + j] / 8.0;
+        }
+        assertThat(mean).as("token %d mean", t).isCloseTo(0, within(1e-5));
+        assertThat(sq - mean * mean).as("token %d variance", t).isCloseTo(1, within(1e-3));
+      }
     }
   }
 

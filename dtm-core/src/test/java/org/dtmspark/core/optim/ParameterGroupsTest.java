@@ -7,29 +7,89 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import org.dtmspark.core.nn.Parameters;
+import org.dtmspark.core.nn.VisionTransformer;
+import org.dtmspark.core.nn.VitConfig;
+import org.dtmspark.core.optim.ParameterGroups.NoDecayRule;
 import org.junit.jupiter.api.Test;
 
 class ParameterGroupsTest {
   private static final int DEPTH = 12;
 
   @Test
-  void beitNoDecayParametersAreExcludedFromWeightDecay() {
+  void referenceNoDecayParametersAreExcludedFromWeightDecay() {
     assertThat(ParameterGroups.decays("blocks.0.attn.q_bias", new long[] {6})).isFalse();
     assertThat(ParameterGroups.decays("cls_token", new long[] {1, 1, 4})).isFalse();
-    assertThat(ParameterGroups.decays("mask_token", new long[] {1, 1, 4})).isFalse();
     assertThat(ParameterGroups.decays("pos_embed", new long[] {1, 197, 4})).isFalse();
-    assertThat(
-            ParameterGroups.decays(
-                "rel_pos_bias.relative_position_bias_table", new long[] {732, 12}))
-        .isFalse();
-    assertThat(
-            ParameterGroups.decays(
-                "blocks.2.attn.relative_position_bias_table", new long[] {732, 12}))
-        .isFalse();
     assertThat(ParameterGroups.decays("blocks.3.norm1.weight", new long[] {4})).isFalse();
     assertThat(ParameterGroups.decays("blocks.3.gamma_1", new long[] {4})).isFalse();
     assertThat(ParameterGroups.decays("patch_embed.proj.bias", new long[] {4})).isFalse();
+  }
+
+  @Test
+  void maskTokenAndRelativePositionTablesAreDecayedAsInTheReference() {
+    assertThat(ParameterGroups.decays("mask_token", new long[] {1, 1, 4})).isTrue();
+    assertThat(
+            ParameterGroups.decays(
+                "rel_pos_bias.relative_position_bias_table", new long[] {732, 12}))
+        .isTrue();
+    assertThat(
+            ParameterGroups.decays(
+                "blocks.2.attn.relative_position_bias_table", new long[] {732, 12}))
+        .isTrue();
+  }
+
+  @Test
+  void theEarlierRuleStaysAvailableAsASwitch() {
+    NoDecayRule legacy = NoDecayRule.of(true);
+    assertThat(legacy).isEqualTo(NoDecayRule.TABLES_AND_TOKENS);
+    assertThat(NoDecayRule.of(false)).isEqualTo(NoDecayRule.REFERENCE);
+    assertThat(ParameterGroups.decays("mask_token", new long[] {1, 1, 4}, legacy)).isFalse();
+    assertThat(
+            ParameterGroups.decays(
+                "blocks.2.attn.relative_position_bias_table", new long[] {732, 12}, legacy))
+        .isFalse();
+    assertThat(ParameterGroups.decays("blocks.0.attn.qkv.weight", new long[] {12, 4}, legacy))
+        .isTrue();
+  }
+
+  /**
+   * The reference's rule, written out independently: BEiT v2 {@code get_parameter_groups} with
+   * {@code skip_list = model.no_weight_decay() = {"pos_embed", "cls_token"}}.
+   */
+  private static boolean referenceDecays(String name, Shape shape) {
+    boolean skip =
+        shape.dimension() == 1
+            || name.endsWith(".bias")
+            || name.equals("pos_embed")
+            || name.equals("cls_token");
+    return !skip;
+  }
+
+  @Test
+  void groupsEqualTheReferenceRuleOnVitSmallBaseLargeParameterNames() {
+    for (String size : new String[] {"small", "base", "large"}) {
+      VitConfig pretrain = VitConfig.preset(size, 224, 16).withTokenHeadDim(512);
+      VitConfig classifier = VitConfig.preset(size, 224, 16).withNumClasses(1000);
+      for (VitConfig config : new VitConfig[] {pretrain, classifier}) {
+        Map<String, Shape> shapes = VisionTransformer.parameterShapes(config);
+        ParameterGroups groups = ParameterGroups.ofShapes(shapes, config.depth(), 1.0);
+        int decayed = 0;
+        for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+          boolean expected = referenceDecays(e.getKey(), e.getValue());
+          assertThat(groups.group(e.getKey()).decay())
+              .as("%s %s", size, e.getKey())
+              .isEqualTo(expected);
+          decayed += expected ? 1 : 0;
+        }
+        // Per block qkv, proj, fc1, fc2 and the relative position table; plus the patch
+        // embedding, the shared table, the head, and in pretraining the mask token.
+        int perModel = config.classifierLayout() ? 3 : 4;
+        assertThat(decayed).as(size).isEqualTo(5 * config.depth() + perModel);
+        assertThat(groups.decayedCount()).isEqualTo(decayed);
+      }
+    }
   }
 
   @Test

@@ -8,6 +8,7 @@ import org.dtmspark.core.data.BlockMaskGenerator;
 import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.ImageDataset;
 import org.dtmspark.core.data.ImageSource;
+import org.dtmspark.core.data.RandomErasing;
 import org.dtmspark.core.data.RgbImage;
 import org.dtmspark.core.data.SyntheticPhotos;
 import org.dtmspark.core.data.ViewParams;
@@ -49,6 +50,51 @@ class BatchLoaderTest {
   }
 
   @Test
+  void pixelAugmentationIsSeededByStreamPositionWhateverTheRanksAndThreads() {
+    // Writes its generator's first draw into the image's first byte and erases the image's last
+    // value with its second draw.
+    int px = 3 * SIZE * SIZE;
+    PixelAugmentation mark =
+        (pixels, offset, size, rng) -> {
+          pixels[offset] = (byte) rng.nextInt(256);
+          return new RandomErasing.Erasure(
+              new RandomErasing.Box[0],
+              new int[] {px - 1},
+              new float[] {(float) rng.nextInt(1000)});
+        };
+    BatchPlan whole = BatchPlan.of(new int[] {10, 14}, i -> true, 6, 3).forRank(6, 0, 1, 2);
+    try (BatchLoader one = augmenting(whole, mark, 1);
+        BatchLoader r0 = augmenting(whole.forRank(3, 0, 2, 2), mark, 2);
+        BatchLoader r1 = augmenting(whole.forRank(3, 1, 2, 2), mark, 3);
+        BatchLoader plain = loader(whole, null)) {
+      for (long step = 0; step < 5; step++) {
+        Batch all = one.build(step);
+        Batch[] parts = {r0.build(step), r1.build(step)};
+        Batch unaugmented = plain.build(step);
+        long epoch = whole.epochOf(step);
+        assertThat(unaugmented.erased()).isNull();
+        for (int i = 0; i < 6; i++) {
+          SplittableRandom rng =
+              Seeds.rng(3, "pixel-augment", epoch, whole.stream(i), whole.position(step, i));
+          assertThat(all.pixels()[i * px]).isEqualTo((byte) rng.nextInt(256));
+          // One erased value per image, at its last position, in batch order.
+          assertThat(all.erased().index()[i]).isEqualTo((long) i * px + px - 1);
+          assertThat(all.erased().values()[i]).isEqualTo((float) rng.nextInt(1000));
+          Batch part = parts[i / 3];
+          assertThat(slice(part.pixels(), i % 3, px)).isEqualTo(slice(all.pixels(), i, px));
+          assertThat(part.erased().values()[i % 3]).isEqualTo(all.erased().values()[i]);
+          // Everything but the marked byte is the rendered view.
+          assertThat(all.pixels()[i * px + 1]).isEqualTo(unaugmented.pixels()[i * px + 1]);
+        }
+      }
+    }
+  }
+
+  private BatchLoader augmenting(BatchPlan plan, PixelAugmentation augmentation, int threads) {
+    return new BatchLoader(data, plan, sampler, masks, null, SIZE, augmentation, 0, 0, 1, threads);
+  }
+
+  @Test
   void cachedTargetsReplayTheStoredViewAndCarryItsTokens() {
     StoredViews store = new StoredViews(data, 3, 5, 2);
     BatchPlan plan = BatchPlan.of(data.blocks(), store::has, 4, 9);
@@ -81,8 +127,10 @@ class BatchLoaderTest {
   void oneAndThreeLoaderThreadsGiveIdenticalBatchesOfEncodedImages() {
     EncodedImages jpegs = new EncodedImages(30, new int[] {10, 12, 8});
     BatchPlan plan = BatchPlan.of(jpegs.blocks(), i -> true, 6, 4).forRank(6, 0, 1, 3);
-    try (BatchLoader one = new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, 0, 0, 1, 1);
-        BatchLoader three = new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, 0, 0, 1, 3)) {
+    try (BatchLoader one =
+            new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, null, 0, 0, 1, 1);
+        BatchLoader three =
+            new BatchLoader(jpegs, plan, sampler, masks, null, SIZE, null, 0, 0, 1, 3)) {
       for (long step = 0; step < 2 * plan.stepsPerEpoch(); step++) {
         Batch a = one.build(step);
         Batch b = three.build(step);

@@ -180,7 +180,7 @@ public final class ReadsBenchmark {
           Batch.DataRead read = null;
           long trained = 0;
           try (BatchLoader loader =
-              new BatchLoader(data, batches, null, null, store, 32, 0, steps, 2, 1)) {
+              new BatchLoader(data, batches, null, null, store, 32, null, 0, steps, 2, 1)) {
             for (long step = 0; step < steps; step++) {
               Batch b = loader.next();
               trained += b.size();
