@@ -478,7 +478,6 @@ public final class DeviceCheck {
       ParameterGroups groups = ParameterGroups.of(student.parameters(), config.depth(), 1.0);
       NDArray px = Tensors.fromHost(manager, pixels, new Shape(b, 3, s, s)); // [B, 3, S, S]
       NDArray tg = Tensors.fromHost(manager, targets, new Shape(b, n, p)); // [B, N, P]
-      NDArray probe = student.parameters().get(student.parameters().names().get(0));
       org.dtmspark.core.precision.Precision mode = precision.training();
       if (mode.mixed()) {
         Autocast.ensureAvailable();
@@ -489,6 +488,7 @@ public final class DeviceCheck {
               new GradientUpdate(
                   flat, adamW, LossScaler.forPrecision(mode), 3.0, GradientReducer.LOCAL)) {
         DtmStep step = new DtmStep(student, update, new DtmLoss(DtmLossConfig.DEFAULT), 1, mode);
+        NDArray probe = flat.data(); // [numel] fp32 masters, written by the optimizer
         for (int i = 0; i < plan.warmup() + plan.steps(); i++) {
           float[] mask = masks.sampleBatch(b, Seeds.rng(plan.seed(), "check-mask", i));
           MorphSchedule schedule = sampler.sample(Seeds.rng(plan.seed(), "check-morph", i));

@@ -96,6 +96,16 @@ public final class MetricsLog implements AutoCloseable {
   }
 
   /**
+   * The step records of a metrics file (those with a {@code step}), in order: the per-rank data
+   * records ({@code image_bytes_read}, ...) left out.
+   *
+   * @throws IOException as {@link #read}
+   */
+  public static List<Map<String, Object>> readSteps(Path path) throws IOException {
+    return read(path).stream().filter(r -> r.containsKey("step")).toList();
+  }
+
+  /**
    * Reads every record of a metrics file, in order. Blank lines are skipped; a malformed last line
    * without a newline (a write cut short by a crash) is skipped with a warning.
    *

@@ -105,8 +105,8 @@ class StepPrecisionAndAccumulationTest {
       PretrainResult fp16 =
           new Pretrainer(settings("pretrain.precision=fp16", "pretrain.loss-scale.initial=1024"))
               .run(data, t, dir.resolve("fp16"), Optional.empty());
-      List<Map<String, Object>> a = MetricsLog.read(fp32.metrics());
-      List<Map<String, Object>> b = MetricsLog.read(fp16.metrics());
+      List<Map<String, Object>> a = MetricsLog.readSteps(fp32.metrics());
+      List<Map<String, Object>> b = MetricsLog.readSteps(fp16.metrics());
       assertThat(b).hasSameSizeAs(a).hasSize(8);
       for (int i = 0; i < a.size(); i++) {
         double l32 = ((Number) a.get(i).get("loss")).doubleValue();
@@ -132,7 +132,7 @@ class StepPrecisionAndAccumulationTest {
       PretrainResult fp16 =
           new Pretrainer(settings("pretrain.precision=fp16"))
               .run(data, t, dir.resolve("fp16"), Optional.empty());
-      List<Map<String, Object>> rows = MetricsLog.read(fp16.metrics());
+      List<Map<String, Object>> rows = MetricsLog.readSteps(fp16.metrics());
       double scale = 65536;
       long skipped = 0;
       for (Map<String, Object> row : rows) {
@@ -161,7 +161,7 @@ class StepPrecisionAndAccumulationTest {
       PretrainResult half =
           new Pretrainer(settings("pretrain.precision=fp16", "pretrain.train.max-steps=3"))
               .run(data, t, dir.resolve("half"), Optional.empty());
-      List<Map<String, Object>> rows = MetricsLog.read(full.metrics());
+      List<Map<String, Object>> rows = MetricsLog.readSteps(full.metrics());
       try (NDManager load = NDManager.newBaseManager()) {
         Map<String, String> saved =
             ModelCheckpoints.load(half.checkpoint(), load).optimizer().orElseThrow().metadata();
@@ -174,7 +174,7 @@ class StepPrecisionAndAccumulationTest {
       PretrainResult resumed =
           new Pretrainer(settings("pretrain.precision=fp16"))
               .run(data, t, dir.resolve("resumed"), Optional.of(half.checkpoint()));
-      List<Map<String, Object>> after = MetricsLog.read(resumed.metrics());
+      List<Map<String, Object>> after = MetricsLog.readSteps(resumed.metrics());
       assertThat(after).hasSize(5);
       for (int i = 0; i < 5; i++) {
         assertThat(after.get(i).get("loss_scale")).isEqualTo(rows.get(i + 3).get("loss_scale"));

@@ -111,7 +111,7 @@ class DistributedPretrainJobTest {
 
   /** The metrics records of logged steps (not the ranks' data-read records). */
   private static List<Map<String, Object>> stepRecords(Path metrics) throws Exception {
-    return MetricsLog.read(metrics).stream().filter(r -> r.containsKey("step")).toList();
+    return MetricsLog.readSteps(metrics);
   }
 
   private static Path singleJvm(Config config, Path out) throws Exception {
