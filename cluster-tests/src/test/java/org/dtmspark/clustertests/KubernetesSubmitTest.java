@@ -3,6 +3,7 @@ package org.dtmspark.clustertests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -13,8 +14,11 @@ import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
+import java.io.IOException;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,13 +27,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
+import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import okio.Buffer;
 import org.apache.spark.SecurityManager;
 import org.apache.spark.SparkConf;
-import org.apache.spark.deploy.k8s.KubernetesConf;
+import org.apache.spark.deploy.k8s.KubernetesConf$;
 import org.apache.spark.deploy.k8s.KubernetesExecutorConf;
 import org.apache.spark.deploy.k8s.SparkPod;
-import org.apache.spark.resource.ResourceProfile;
+import org.apache.spark.resource.ResourceProfile$;
 import org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,6 +57,43 @@ class KubernetesSubmitTest {
   private static final String NAMESPACE = "ml-training";
   private static final String JAR = "local:///opt/dtm-spark/lib/dtm-spark-cluster.jar";
 
+  /**
+   * fabric8's CRUD dispatcher (6.7) answers a server-side apply of an object it does not hold with
+   * 404 Not Found, where an API server creates the object; Spark 3.5's client creates the driver's
+   * service and configuration map that way. This one creates it, as a POST to its collection.
+   */
+  static final class ApplyCreates extends KubernetesCrudDispatcher {
+    @Override
+    public MockResponse handlePatch(RecordedRequest request) {
+      Buffer body = request.getBody().clone();
+      MockResponse response = super.handlePatch(request);
+      String type = request.getHeader("Content-Type");
+      if (response.getStatus().contains(" 404 ")
+          && type != null
+          && type.startsWith("application/apply-patch")) {
+        String path = request.getPath();
+        int query = path.indexOf('?');
+        String resource = query < 0 ? path : path.substring(0, query);
+        String collection = resource.substring(0, resource.lastIndexOf('/'));
+        // RecordedRequest reads the addresses of a socket; an unconnected one has none to give.
+        try (Socket none = new Socket()) {
+          return handleCreate(
+              new RecordedRequest(
+                  "POST " + collection + " HTTP/1.1",
+                  request.getHeaders(),
+                  List.of(),
+                  body.size(),
+                  body,
+                  request.getSequenceNumber(),
+                  none));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      return response;
+    }
+  }
+
   @TempDir Path dir;
   private KubernetesMockServer server;
   private NamespacedKubernetesClient client;
@@ -58,11 +102,7 @@ class KubernetesSubmitTest {
   void startApiServer() {
     server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), new ApplyCreates(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
   }
@@ -152,6 +192,48 @@ class KubernetesSubmitTest {
   }
 
   @Test
+  void probeRunsItsModelInTheDriverPodWhichGetsTheGpu() throws Exception {
+    Processes.Result r =
+        submit(
+            List.of(
+                "probe",
+                "--checkpoint",
+                "/data/runs/vit-b/checkpoints/last",
+                "--images",
+                "shards:s3a://ml-bucket/in1k#train",
+                "--val",
+                "shards:s3a://ml-bucket/in1k#val",
+                "--output",
+                "/data/runs/vit-b/probe.json"));
+
+    assertThat(r.code()).as(r.both()).isZero();
+    Pod driver = client.pods().inNamespace(NAMESPACE).list().getItems().get(0);
+    Container container = driver.getSpec().getContainers().get(0);
+    assertThat(container.getImage()).isEqualTo(IMAGE);
+    // 16g heap and 8g off-heap for the model in the driver, and one GPU.
+    assertThat(container.getResources().getLimits())
+        .containsEntry("nvidia.com/gpu", new Quantity("1"))
+        .containsEntry("memory", new Quantity("24576Mi"));
+    String configMapName = volumes(driver).get("spark-conf-volume-driver").getConfigMap().getName();
+    Properties properties = new Properties();
+    properties.load(
+        new StringReader(
+            client
+                .configMaps()
+                .inNamespace(NAMESPACE)
+                .withName(configMapName)
+                .get()
+                .getData()
+                .get("spark.properties")));
+    assertThat(properties)
+        .containsEntry(
+            "spark.driver.resource.gpu.discoveryScript", "/opt/dtm-spark/bin/discover-gpus.sh")
+        .containsEntry("spark.driver.resource.gpu.vendor", "nvidia.com")
+        .doesNotContainKey("spark.executor.resource.gpu.amount");
+    assertDataAndSecretVolumes(driver, container);
+  }
+
+  @Test
   void pretrainDriverAndExecutorPodsCarryTheImageGpusDiscoveryScriptVolumesSecretsAndJavaOptions()
       throws Exception {
     List<String> pretrain =
@@ -221,8 +303,24 @@ class KubernetesSubmitTest {
         .contains("deploy/gpu/discover-gpus.sh /opt/dtm-spark/bin/discover-gpus.sh")
         .contains("COPY conf/ /opt/dtm-spark/conf/")
         .contains("/opt/dtm-spark/lib/dtm-spark-cluster.jar");
-    String template = configMap.getData().get("pod-spec-template.yml");
-    assertThat(template).isNotNull();
+    // The executor pod template travels in a configuration map of its own, mounted in the driver
+    // at the path its spark.kubernetes.executor.podTemplateFile names.
+    ConfigMapVolumeSource templateVolume =
+        volumes(driver).get("pod-template-volume").getConfigMap();
+    String template =
+        client
+            .configMaps()
+            .inNamespace(NAMESPACE)
+            .withName(templateVolume.getName())
+            .get()
+            .getData()
+            .get(templateVolume.getItems().get(0).getKey());
+    assertThat(template)
+        .isEqualTo(
+            Files.readString(
+                SparkHome.REPOSITORY.resolve("deploy/k8s/executor-pod-template.yaml")));
+    assertThat(properties.getProperty("spark.kubernetes.executor.podTemplateFile"))
+        .endsWith("/" + templateVolume.getItems().get(0).getPath());
 
     // ---- an executor pod, as the driver would build it ------------------------------------------
     Path templateFile = Files.writeString(dir.resolve("pod-spec-template.yml"), template);
@@ -233,12 +331,12 @@ class KubernetesSubmitTest {
     conf.set("spark.kubernetes.executor.podTemplateFile", templateFile.toString());
     conf.set("spark.app.id", "spark-dtm-test");
     KubernetesExecutorConf executorConf =
-        KubernetesConf.createExecutorConf(
+        KubernetesConf$.MODULE$.createExecutorConf(
             conf,
             "1",
             "spark-dtm-test",
             Option.apply(driver),
-            ResourceProfile.DEFAULT_RESOURCE_PROFILE_ID());
+            ResourceProfile$.MODULE$.DEFAULT_RESOURCE_PROFILE_ID());
     SparkPod executor =
         new KubernetesExecutorBuilder()
             .buildFromFeatures(
@@ -248,7 +346,7 @@ class KubernetesSubmitTest {
                     Option.empty(),
                     org.apache.spark.internal.config.package$.MODULE$.AUTH_SECRET_FILE_EXECUTOR()),
                 client,
-                ResourceProfile.getOrCreateDefaultProfile(conf))
+                ResourceProfile$.MODULE$.getOrCreateDefaultProfile(conf))
             .pod();
     Container container = executor.container();
     assertThat(container.getName()).isEqualTo("spark-kubernetes-executor");
