@@ -134,23 +134,21 @@ class StandaloneSubmitTest {
     return found;
   }
 
-  /** The executor directories ({@code app-ID/N}) of the application named in {@code r}'s log. */
-  private static List<Path> executors(String appId) throws IOException {
+  /**
+   * The executor directories ({@code app-ID/N} under the workers' work dirs) of the applications
+   * whose directories are not in {@code before}: one application's, checked.
+   */
+  private static List<Path> executorsSince(List<Path> before) throws IOException {
+    List<Path> apps = new ArrayList<>(workerDirs("app-"));
+    apps.removeAll(before);
+    assertThat(apps.stream().map(Path::getFileName).distinct()).hasSize(1);
     List<Path> found = new ArrayList<>();
-    for (Path app : workerDirs(appId)) {
+    for (Path app : apps) {
       try (Stream<Path> list = Files.list(app)) {
         list.filter(Files::isDirectory).forEach(found::add);
       }
     }
     return found;
-  }
-
-  private static String appId(String log) {
-    return log.lines()
-        .map(l -> l.replaceAll(".*(app-\\d+-\\d+).*", "$1"))
-        .filter(l -> l.startsWith("app-"))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no application id in:\n" + log));
   }
 
   @Test
@@ -167,12 +165,13 @@ class StandaloneSubmitTest {
     assertThat(targets.out()).contains("targets: " + TinyPipeline.IMAGES + " images (0 rejected)");
     p.assertTargets();
 
+    List<Path> before = workerDirs("app-");
     Processes.Result pretrain = submit(p, "client", p.pretrain());
     assertThat(pretrain.code()).as(pretrain.both()).isZero();
     assertThat(pretrain.out())
         .contains("pretrain: 2 ranks, to step " + TinyPipeline.STEPS + " in 1 attempt(s)");
     p.assertPretrain();
-    assertThat(executors(appId(pretrain.err()))).hasSize(2);
+    assertThat(executorsSince(before)).hasSize(2);
   }
 
   @Test
@@ -188,6 +187,7 @@ class StandaloneSubmitTest {
     p.assertTargets();
 
     List<Path> before = workerDirs("driver-");
+    List<Path> appsBefore = workerDirs("app-");
     Processes.Result pretrain = submit(p, "cluster", p.pretrain());
     assertThat(pretrain.code()).as(pretrain.both()).isZero();
     p.assertPretrain();
@@ -197,6 +197,6 @@ class StandaloneSubmitTest {
     String driverOut = Files.readString(drivers.get(0).resolve("stdout"));
     assertThat(driverOut)
         .contains("pretrain: 2 ranks, to step " + TinyPipeline.STEPS + " in 1 attempt(s)");
-    assertThat(executors(appId(Files.readString(drivers.get(0).resolve("stderr"))))).hasSize(2);
+    assertThat(executorsSince(appsBefore)).hasSize(2);
   }
 }

@@ -7,12 +7,17 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.yarn.api.records.ApplicationId;
+import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
+import org.apache.hadoop.yarn.server.resourcemanager.rmapp.RMApp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,9 +87,17 @@ class YarnSubmitTest {
     }
   }
 
-  /** dtm-submit --target yarn with {@code mode}, the staging directory under the test's. */
-  private static Processes.Result submit(TinyPipeline p, String mode, List<String> subcommand)
+  /** One submission: what dtm-submit printed and the application it made. */
+  record Submission(Processes.Result result, ApplicationId app) {}
+
+  /**
+   * dtm-submit --target yarn with {@code mode}, the staging directory under the test's; the
+   * application is the one the ResourceManager got during the submission.
+   */
+  private static Submission submit(TinyPipeline p, String mode, List<String> subcommand)
       throws IOException, InterruptedException {
+    Set<ApplicationId> before =
+        new HashSet<>(yarn.getResourceManager().getRMContext().getRMApps().keySet());
     List<String> options =
         p.submitOptions(
             sparkHome,
@@ -98,19 +111,29 @@ class YarnSubmitTest {
                 // The node has Spark's jars where this machine has them (no upload per run).
                 "--conf",
                 "spark.yarn.jars=local:" + sparkHome.resolve("jars") + "/*"));
-    return TinyPipeline.submit(
-        dir, Map.of("HADOOP_CONF_DIR", hadoopConf.toString()), options, subcommand);
+    Processes.Result r =
+        TinyPipeline.submit(
+            dir, Map.of("HADOOP_CONF_DIR", hadoopConf.toString()), options, subcommand);
+    Set<ApplicationId> made =
+        new HashSet<>(yarn.getResourceManager().getRMContext().getRMApps().keySet());
+    made.removeAll(before);
+    assertThat(made).as(r.both()).hasSize(1);
+    return new Submission(r, made.iterator().next());
   }
 
-  /** The container log directories of the application whose id the submission printed. */
-  private static List<Path> containers(Processes.Result r) throws IOException {
-    String id =
-        r.err()
-            .lines()
-            .map(l -> l.replaceAll(".*(application_\\d+_\\d+).*", "$1"))
-            .filter(l -> l.startsWith("application_"))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no application id in:\n" + r.both()));
+  /** Exit status 0, and YARN's final status of the application SUCCEEDED. */
+  private static Processes.Result succeeded(Submission s) {
+    assertThat(s.result().code()).as(s.result().both()).isZero();
+    RMApp app = yarn.getResourceManager().getRMContext().getRMApps().get(s.app());
+    assertThat(app.getFinalApplicationStatus())
+        .as(s.result().both())
+        .isEqualTo(FinalApplicationStatus.SUCCEEDED);
+    return s.result();
+  }
+
+  /** The container log directories of the application. */
+  private static List<Path> containers(Submission s) throws IOException {
+    String id = s.app().toString();
     List<Path> found = new ArrayList<>();
     for (String logDir :
         yarn.getNodeManager(0).getConfig().getTrimmedStrings(YarnConfiguration.NM_LOG_DIRS)) {
@@ -132,17 +155,14 @@ class YarnSubmitTest {
   void clusterModeRunsShardTargetsAndPretrainOnTwoRanksInExecutorContainers() throws Exception {
     TinyPipeline p = new TinyPipeline(Files.createDirectories(dir.resolve("cluster")));
 
-    Processes.Result shard = submit(p, "cluster", p.shard());
-    assertThat(shard.code()).as(shard.both()).isZero();
-    assertThat(shard.err()).contains("final status: SUCCEEDED");
+    succeeded(submit(p, "cluster", p.shard()));
     p.assertShards();
 
-    Processes.Result targets = submit(p, "cluster", p.targets());
-    assertThat(targets.code()).as(targets.both()).isZero();
+    succeeded(submit(p, "cluster", p.targets()));
     p.assertTargets();
 
-    Processes.Result pretrain = submit(p, "cluster", p.pretrain());
-    assertThat(pretrain.code()).as(pretrain.both()).isZero();
+    Submission pretrain = submit(p, "cluster", p.pretrain());
+    assertThat(succeeded(pretrain).err()).contains("final status: SUCCEEDED");
     p.assertPretrain();
     // The driver ran in the application master's container (the first); the ranks in two more.
     List<Path> containers = containers(pretrain);
@@ -155,19 +175,16 @@ class YarnSubmitTest {
   void clientModeRunsTheDriverInSparkSubmitAndTheRanksInExecutorContainers() throws Exception {
     TinyPipeline p = new TinyPipeline(Files.createDirectories(dir.resolve("client")));
 
-    Processes.Result shard = submit(p, "client", p.shard());
-    assertThat(shard.code()).as(shard.both()).isZero();
+    Processes.Result shard = succeeded(submit(p, "client", p.shard()));
     assertThat(shard.out()).contains("shard: " + TinyPipeline.IMAGES + " files found");
     p.assertShards();
 
-    Processes.Result targets = submit(p, "client", p.targets());
-    assertThat(targets.code()).as(targets.both()).isZero();
+    Processes.Result targets = succeeded(submit(p, "client", p.targets()));
     assertThat(targets.out()).contains("targets: " + TinyPipeline.IMAGES + " images (0 rejected)");
     p.assertTargets();
 
-    Processes.Result pretrain = submit(p, "client", p.pretrain());
-    assertThat(pretrain.code()).as(pretrain.both()).isZero();
-    assertThat(pretrain.out())
+    Submission pretrain = submit(p, "client", p.pretrain());
+    assertThat(succeeded(pretrain).out())
         .contains("pretrain: 2 ranks, to step " + TinyPipeline.STEPS + " in 1 attempt(s)");
     p.assertPretrain();
     // An application master that only asks for executors, and the two executors.
