@@ -18,6 +18,7 @@ import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 import org.apache.hadoop.yarn.server.resourcemanager.rmapp.RMApp;
+import org.apache.hadoop.yarn.server.resourcemanager.rmapp.RMAppState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * containers run on this machine), so output paths are plain paths every container sees.
  */
 class YarnSubmitTest {
+  private static final Set<RMAppState> FINAL_STATES =
+      Set.of(RMAppState.FINISHED, RMAppState.FAILED, RMAppState.KILLED);
+
   @TempDir static Path dir;
 
   private static MiniYARNCluster yarn;
@@ -121,10 +125,18 @@ class YarnSubmitTest {
     return new Submission(r, made.iterator().next());
   }
 
-  /** Exit status 0, and YARN's final status of the application SUCCEEDED. */
-  private static Processes.Result succeeded(Submission s) {
+  /**
+   * Exit status 0, and YARN's final status of the application SUCCEEDED. In client mode
+   * spark-submit can return before the application master has unregistered: wait for a final state.
+   */
+  private static Processes.Result succeeded(Submission s) throws InterruptedException {
     assertThat(s.result().code()).as(s.result().both()).isZero();
     RMApp app = yarn.getResourceManager().getRMContext().getRMApps().get(s.app());
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!FINAL_STATES.contains(app.getState()) && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(app.getState()).as(s.result().both()).isEqualTo(RMAppState.FINISHED);
     assertThat(app.getFinalApplicationStatus())
         .as(s.result().both())
         .isEqualTo(FinalApplicationStatus.SUCCEEDED);
