@@ -38,7 +38,13 @@ public final class DtmCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(execute(args));
+    int code = execute(args);
+    // Under spark-submit (which sets spark.master as a system property of the driver) a driver that
+    // succeeded returns from main: YARN's application master fails an application whose main calls
+    // System.exit before it returns ("Shutdown hook called before final status was reported").
+    if (code != 0 || System.getProperty("spark.master") == null) {
+      System.exit(code);
+    }
   }
 
   /** Runs the command line on standard output and error, returning the exit code. */

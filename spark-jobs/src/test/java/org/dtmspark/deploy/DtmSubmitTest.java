@@ -347,7 +347,11 @@ class DtmSubmitTest {
   void misuseFailsNamingTheOptionTheValueAndTheRule() throws Exception {
     String[] yarn = {"--target", "yarn", "--jar", "/x/dtm.jar"};
     Object[][] cases = {
-      {new String[] {"--target", "mesos", "--", "shard"}, "--target must be yarn or k8s"},
+      {
+        new String[] {"--target", "mesos", "--", "shard"},
+        "--target must be yarn, k8s or standalone"
+      },
+      {new String[] {"--deploy-mode", "local", "--", "shard"}, "--deploy-mode must be cluster or"},
       {
         new String[] {"--gpus-per-executor", "2", "--", "targets"},
         "--gpus-per-executor must be 0 or 1"
@@ -366,7 +370,18 @@ class DtmSubmitTest {
       },
     };
     String[] values = {
-      "'mesos'", "'2'", "'many'", "'lots'", "", "", "", "'nokey'", "", "'rocm'", "cannot be: 2"
+      "'mesos'",
+      "'local'",
+      "'2'",
+      "'many'",
+      "'lots'",
+      "",
+      "",
+      "",
+      "'nokey'",
+      "",
+      "'rocm'",
+      "cannot be: 2"
     };
     for (int i = 0; i < cases.length; i++) {
       String[] own = (String[]) cases[i][0];
@@ -380,6 +395,108 @@ class DtmSubmitTest {
       assertThat(r.out()).as("%s", args).isEmpty();
       assertThat(r.err()).as("%s", args).contains((String) cases[i][1]).contains(values[i]);
     }
+  }
+
+  @Test
+  void standaloneNeedsASparkMasterAndCapsTheCoresToItsExecutors() throws Exception {
+    Scripts.Result noMaster =
+        submit("--target", "standalone", "--jar", "/x/dtm.jar", "--", "shard");
+    assertThat(noMaster.code()).isEqualTo(2);
+    assertThat(noMaster.err()).contains("--master is required for --target standalone");
+    Scripts.Result yarnMaster =
+        submit("--target", "standalone", "--master", "yarn", "--jar", "/x/dtm.jar", "--", "shard");
+    assertThat(yarnMaster.code()).isEqualTo(2);
+    assertThat(yarnMaster.err())
+        .contains("--master for --target standalone must start with spark://, cannot be: 'yarn'");
+
+    String libtorch = "/opt/site/libtorch/lib";
+    String[] cluster = {
+      "--target",
+      "standalone",
+      "--master",
+      "spark://m:7077",
+      "--jar",
+      "/x/dtm.jar",
+      "--libtorch",
+      libtorch,
+      "--executor-cores",
+      "4",
+      "--",
+      "pretrain",
+      "--ranks",
+      "3"
+    };
+    Scripts.Result ran = submit(cluster);
+    assertThat(ran.code()).as(ran.err()).isZero();
+    List<String> args = ran.out().lines().toList();
+    assertThat(Scripts.valueOf(args, "--deploy-mode")).isEqualTo("cluster");
+    Map<String, String> conf = Scripts.confs(args);
+    // Standalone gives an application every free core unless capped: 3 executors of 4 cores.
+    assertThat(conf)
+        .containsEntry("spark.cores.max", "12")
+        .containsEntry("spark.standalone.submit.waitAppCompletion", "true")
+        .containsEntry("spark.executorEnv.PYTORCH_LIBRARY_PATH", libtorch)
+        .containsEntry(
+            "spark.executor.resource.gpu.discoveryScript",
+            HOME.resolve("deploy/gpu/discover-gpus.sh").toString())
+        .doesNotContainKey("spark.executor.resource.gpu.vendor")
+        .doesNotContainKey("spark.yarn.maxAppAttempts");
+    assertThat(conf.get("spark.executor.extraJavaOptions"))
+        .contains("-Dlog4j2.configurationFile=" + HOME.resolve("conf/log4j2.properties"));
+    assertThat(args).doesNotContain("--files");
+  }
+
+  @Test
+  void clientModeGivesTheDriverHereTheLibtorchThroughSparkSubmitsEnvironment() throws Exception {
+    Path printEnv =
+        Scripts.executable(
+            dir.resolve("bin/print-env"),
+            "printenv PYTORCH_LIBRARY_PATH PYTORCH_VERSION PYTORCH_FLAVOR\n"
+                + "for a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    String[] options = {
+      "--spark-submit",
+      printEnv.toString(),
+      "--target",
+      "yarn",
+      "--deploy-mode",
+      "client",
+      "--jar",
+      "/x/dtm.jar",
+      "--libtorch",
+      "/opt/lt/lib",
+      "--pytorch-flavor",
+      "cpu",
+      "--driver-gpus",
+      "1",
+      "--",
+      "probe",
+      "--help"
+    };
+    Scripts.Result ran = Scripts.script(dir, Map.of(), DTM_SUBMIT, options);
+    assertThat(ran.code()).as(ran.err()).isZero();
+    List<String> lines = ran.out().lines().toList();
+    assertThat(lines.subList(0, 3)).containsExactly("/opt/lt/lib", "2.7.1", "cpu");
+    List<String> args = lines.subList(3, lines.size());
+    assertThat(Scripts.valueOf(args, "--deploy-mode")).isEqualTo("client");
+    Map<String, String> conf = Scripts.confs(args);
+    // The driver runs here, outside any container: this repository's files, by absolute path.
+    assertThat(conf)
+        .containsEntry(
+            "spark.driver.resource.gpu.discoveryScript",
+            HOME.resolve("deploy/gpu/discover-gpus.sh").toString())
+        .containsEntry("spark.executorEnv.PYTORCH_LIBRARY_PATH", "/opt/lt/lib")
+        .doesNotContainKey("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH");
+    assertThat(conf.get("spark.driver.extraJavaOptions"))
+        .contains("-Dlog4j2.configurationFile=" + HOME.resolve("conf/log4j2.properties"));
+    assertThat(conf.get("spark.executor.extraJavaOptions"))
+        .contains("-Dlog4j2.configurationFile=log4j2.properties");
+
+    // The printed line sets the same environment through env(1), and runs as printed.
+    List<String> dry = new ArrayList<>(List.of(options));
+    dry.add(0, "--dry-run");
+    Scripts.Result printed = Scripts.script(dir, Map.of(), DTM_SUBMIT, dry.toArray(String[]::new));
+    assertThat(printed.out()).startsWith("env \\\n  PYTORCH_LIBRARY_PATH=/opt/lt/lib \\\n");
+    assertThat(Scripts.argumentsOf(dir, printed.out())).isEqualTo(lines);
   }
 
   @Test
