@@ -221,10 +221,18 @@ final class TinyPipeline {
     assertThat(run.resolve("checkpoints/last/model.safetensors")).isNotEmptyFile();
     JsonNode checkpoint = JSON.readTree(run.resolve("checkpoints/last/checkpoint.json").toFile());
     assertThat(checkpoint.get("step").asInt()).isEqualTo(STEPS);
-    List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
-    assertThat(metrics).hasSize(STEPS);
-    JsonNode last = JSON.readTree(metrics.get(STEPS - 1));
+    // metrics.jsonl: a record per step, and a record per rank and epoch of the bytes it read
+    List<JsonNode> records = new ArrayList<>();
+    for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+      records.add(JSON.readTree(line));
+    }
+    List<JsonNode> steps = records.stream().filter(r -> r.has("step")).toList();
+    assertThat(steps).hasSize(STEPS);
+    JsonNode last = steps.get(STEPS - 1);
     assertThat(last.get("step").asInt()).isEqualTo(STEPS);
     assertThat(last.get("loss").asDouble()).isFinite().isPositive();
+    assertThat(
+            records.stream().filter(r -> r.has("image_bytes_read")).map(r -> r.get("rank").asInt()))
+        .contains(0, 1);
   }
 }

@@ -28,6 +28,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.dtmspark.cli.DtmCli;
 import org.dtmspark.core.io.Npy;
+import org.dtmspark.core.metrics.MetricsLog;
 import org.dtmspark.data.plan.InputLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -300,7 +301,12 @@ class ClusterJarCheck {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("pretrain: 2 ranks, to step 4");
     assertThat(run.resolve("checkpoints/last/model.safetensors")).isNotEmptyFile();
-    assertThat(Files.readAllLines(run.resolve("metrics.jsonl"))).hasSize(4);
+    assertThat(MetricsLog.readSteps(run.resolve("metrics.jsonl"))).hasSize(4);
+    // and each rank's bytes read in its one epoch
+    assertThat(MetricsLog.read(run.resolve("metrics.jsonl")))
+        .filteredOn(rec -> rec.containsKey("image_bytes_read"))
+        .extracting(rec -> rec.get("rank"))
+        .containsExactlyInAnyOrder(0, 1);
   }
 
   private Path tokens(String name, long seed) throws Exception {
