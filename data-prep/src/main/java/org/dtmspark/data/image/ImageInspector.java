@@ -17,6 +17,7 @@ import java.util.Set;
 import javax.imageio.ImageReader;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
+import org.dtmspark.core.data.ByteArrayImageInputStream;
 import org.dtmspark.data.image.Inspection.Accepted;
 import org.dtmspark.data.image.Inspection.Rejected;
 
@@ -208,7 +209,7 @@ public final class ImageInspector {
     }
     List<String> warnings = new ArrayList<>();
     reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-    try (ImageInputStream in = new ByteArrayImageInput(bytes)) {
+    try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
       reader.setInput(in, false, false);
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);

@@ -23,6 +23,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
+import org.dtmspark.core.data.ByteArrayImageInputStream;
 import org.dtmspark.data.image.Inspection.Accepted;
 import org.dtmspark.data.image.Inspection.Rejected;
 import org.junit.jupiter.api.Test;
@@ -118,7 +119,7 @@ class ImageInspectorTest {
 
   private static BufferedImage readWithJdk(byte[] jpeg) throws IOException {
     ImageReader reader = jdkJpegReader();
-    try (ByteArrayImageInput in = new ByteArrayImageInput(jpeg)) {
+    try (ByteArrayImageInputStream in = new ByteArrayImageInputStream(jpeg)) {
       reader.setInput(in);
       return reader.read(0);
     } finally {

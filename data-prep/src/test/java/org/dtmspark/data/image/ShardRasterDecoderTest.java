@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import org.dtmspark.core.data.ByteArrayImageInputStream;
 import org.dtmspark.core.data.ByteRaster;
 import org.dtmspark.core.data.ByteViewRenderer;
 import org.dtmspark.core.data.DecodedCrop;
@@ -42,7 +43,7 @@ class ShardRasterDecoderTest {
   /** What sharding's decoder (TwelveMonkeys for JPEG) gives, through the float decoder's path. */
   private static RgbImage referenceDecode(byte[] bytes, ImageFormat format) throws IOException {
     ImageReader reader = Codecs.reader(format).createReaderInstance();
-    try (ByteArrayImageInput in = new ByteArrayImageInput(bytes)) {
+    try (ByteArrayImageInputStream in = new ByteArrayImageInputStream(bytes)) {
       reader.setInput(in);
       return RgbImage.fromBufferedImage(reader.read(0));
     } finally {

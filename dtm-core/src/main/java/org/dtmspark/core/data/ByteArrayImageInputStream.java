@@ -5,10 +5,10 @@ import java.util.Objects;
 import javax.imageio.stream.ImageInputStreamImpl;
 
 /** An {@code ImageInputStream} over a byte array, without the copy of a cached stream. */
-final class ByteArrayImageInputStream extends ImageInputStreamImpl {
+public final class ByteArrayImageInputStream extends ImageInputStreamImpl {
   private final byte[] data;
 
-  ByteArrayImageInputStream(byte[] data) {
+  public ByteArrayImageInputStream(byte[] data) {
     this.data = Objects.requireNonNull(data, "data");
   }
 

@@ -3,14 +3,10 @@ package org.dtmspark.core.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import org.dtmspark.core.nn.Parameters;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The per-parameter AdamW this project used before {@link AdamW} worked on one flat buffer, kept as
@@ -40,37 +36,18 @@ import org.slf4j.LoggerFactory;
  * while gradient recording is on, and the detached view makes the update legal whether or not a
  * {@code GradientCollector} is open. The update itself is never recorded.
  *
- * <p>State (see {@link #stateTensors()} and {@link #stateMetadata()}): tensors {@code
- * exp_avg.<name>} and {@code exp_avg_sq.<name>} per parameter, and string metadata {@code
- * optimizer=AdamW}, {@code format_version=1}, {@code step}, {@code beta1}, {@code beta2}, {@code
- * eps}, {@code weight_decay}. Files are written elsewhere; this class only provides and accepts the
- * maps.
+ * <p>State ({@link #stateTensors()}): tensors {@code exp_avg.<name>} and {@code exp_avg_sq.<name>}
+ * per parameter, compared with the flat optimizer's. Saving and loading state is the flat {@link
+ * AdamW}'s alone.
  *
  * <p>Not thread-safe; one instance per training loop.
  */
 final class ReferenceAdamW implements AutoCloseable {
-  /** Version of the state layout written by {@link #stateMetadata()}. */
-  public static final String FORMAT_VERSION = "1";
-
   /** Prefix of the first-moment tensors in {@link #stateTensors()}. */
   public static final String EXP_AVG = "exp_avg.";
 
   /** Prefix of the second-moment tensors in {@link #stateTensors()}. */
   public static final String EXP_AVG_SQ = "exp_avg_sq.";
-
-  /** Metadata key naming the optimizer; the value is {@code AdamW}. */
-  public static final String KEY_OPTIMIZER = "optimizer";
-
-  /** Metadata key of the state layout version. */
-  public static final String KEY_FORMAT_VERSION = "format_version";
-
-  /** Metadata key of the number of steps taken. */
-  public static final String KEY_STEP = "step";
-
-  private static final String OPTIMIZER_NAME = "AdamW";
-  private static final Logger LOG = LoggerFactory.getLogger(ReferenceAdamW.class);
-  private static final Set<DataType> FLOAT_TYPES =
-      Set.of(DataType.FLOAT16, DataType.FLOAT32, DataType.FLOAT64);
 
   private final AdamWConfig config;
   private final ParameterGroups groups;
@@ -107,7 +84,7 @@ final class ReferenceAdamW implements AutoCloseable {
     return groups;
   }
 
-  /** Number of steps taken, including those restored by {@link #loadState}. */
+  /** Number of steps taken. */
   public long stepCount() {
     return step;
   }
@@ -182,87 +159,6 @@ final class ReferenceAdamW implements AutoCloseable {
       out.put(EXP_AVG_SQ + name, expAvgSq.get(name));
     }
     return Collections.unmodifiableMap(out);
-  }
-
-  /**
-   * String metadata of the state: {@code optimizer}, {@code format_version}, {@code step}, {@code
-   * beta1}, {@code beta2}, {@code eps}, {@code weight_decay} (doubles written so that they parse
-   * back exactly).
-   */
-  public Map<String, String> stateMetadata() {
-    ensureOpen();
-    LinkedHashMap<String, String> out = new LinkedHashMap<>();
-    out.put(KEY_OPTIMIZER, OPTIMIZER_NAME);
-    out.put(KEY_FORMAT_VERSION, FORMAT_VERSION);
-    out.put(KEY_STEP, Long.toString(step));
-    out.put("beta1", Double.toString(config.beta1()));
-    out.put("beta2", Double.toString(config.beta2()));
-    out.put("eps", Double.toString(config.eps()));
-    out.put("weight_decay", Double.toString(config.weightDecay()));
-    return Collections.unmodifiableMap(out);
-  }
-
-  /**
-   * Replaces this optimizer's state with a saved one, copying the tensors (the caller keeps
-   * ownership of {@code tensors}). Validates everything before changing anything: the optimizer
-   * name and format version, the step count, and that the tensors are exactly the two moments of
-   * every parameter of the groups (none missing, none extra) with the parameters' shapes and a
-   * floating-point type. At step 0 there must be no tensors. Differences in betas, eps or weight
-   * decay from this optimizer's config are logged as warnings; the config wins. Moments follow
-   * their parameter's device at the next step.
-   *
-   * @throws IllegalArgumentException naming the key that is missing, unexpected or invalid
-   */
-  public void loadState(Map<String, NDArray> tensors, Map<String, String> metadata) {
-    ensureOpen();
-    String optimizer = requireKey(metadata, KEY_OPTIMIZER);
-    if (!OPTIMIZER_NAME.equals(optimizer)) {
-      throw new IllegalArgumentException(
-          "Optimizer state metadata "
-              + KEY_OPTIMIZER
-              + " must be "
-              + OPTIMIZER_NAME
-              + ", cannot be: "
-              + optimizer);
-    }
-    String version = requireKey(metadata, KEY_FORMAT_VERSION);
-    if (!FORMAT_VERSION.equals(version)) {
-      throw new IllegalArgumentException(
-          "Unsupported optimizer state format version: "
-              + version
-              + " (this code reads version "
-              + FORMAT_VERSION
-              + ")");
-    }
-    String stepText = requireKey(metadata, KEY_STEP);
-    long loadedStep;
-    try {
-      loadedStep = Long.parseLong(stepText);
-    } catch (NumberFormatException ex) {
-      loadedStep = -1;
-    }
-    if (loadedStep < 0) {
-      throw new IllegalArgumentException(
-          "Optimizer state metadata "
-              + KEY_STEP
-              + " must be an integer at least 0, cannot be: "
-              + stepText);
-    }
-    validateStateTensors(tensors, loadedStep);
-    warnOnHyperparameterChange(metadata);
-
-    LinkedHashMap<String, NDArray> newAvg = new LinkedHashMap<>();
-    LinkedHashMap<String, NDArray> newAvgSq = new LinkedHashMap<>();
-    if (loadedStep > 0) {
-      for (String name : groups.names()) {
-        newAvg.put(name, copyIn(tensors.get(EXP_AVG + name)));
-        newAvgSq.put(name, copyIn(tensors.get(EXP_AVG_SQ + name)));
-      }
-    }
-    clearMoments();
-    expAvg.putAll(newAvg);
-    expAvgSq.putAll(newAvgSq);
-    step = loadedStep;
   }
 
   /** Frees the moments. */
@@ -344,107 +240,6 @@ final class ReferenceAdamW implements AutoCloseable {
       moments.put(name, moment);
     }
     return moment;
-  }
-
-  private void validateStateTensors(Map<String, NDArray> tensors, long loadedStep) {
-    for (String key : tensors.keySet()) {
-      String name;
-      if (key.startsWith(EXP_AVG_SQ)) {
-        name = key.substring(EXP_AVG_SQ.length());
-      } else if (key.startsWith(EXP_AVG)) {
-        name = key.substring(EXP_AVG.length());
-      } else {
-        throw new IllegalArgumentException(
-            "Unexpected optimizer state tensor "
-                + key
-                + ": keys must start with "
-                + EXP_AVG
-                + " or "
-                + EXP_AVG_SQ);
-      }
-      if (!groups.contains(name)) {
-        throw new IllegalArgumentException(
-            "Unexpected optimizer state tensor " + key + ": no parameter named " + name);
-      }
-      if (loadedStep == 0) {
-        throw new IllegalArgumentException(
-            "Unexpected optimizer state tensor " + key + ": the state is at step 0");
-      }
-    }
-    if (loadedStep == 0) {
-      return;
-    }
-    for (ParameterGroups.Group group : groups.groups()) {
-      for (String key : new String[] {EXP_AVG + group.name(), EXP_AVG_SQ + group.name()}) {
-        NDArray tensor = tensors.get(key);
-        if (tensor == null) {
-          throw new IllegalArgumentException("Optimizer state is missing tensor " + key);
-        }
-        if (!tensor.getShape().equals(group.shape())) {
-          throw new IllegalArgumentException(
-              "Optimizer state tensor "
-                  + key
-                  + " has shape "
-                  + tensor.getShape()
-                  + ", parameter "
-                  + group.name()
-                  + " has shape "
-                  + group.shape());
-        }
-        if (!FLOAT_TYPES.contains(tensor.getDataType())) {
-          throw new IllegalArgumentException(
-              "Optimizer state tensor "
-                  + key
-                  + " must have a floating-point type, cannot be: "
-                  + tensor.getDataType());
-        }
-      }
-    }
-  }
-
-  private void warnOnHyperparameterChange(Map<String, String> metadata) {
-    Map<String, Double> current =
-        Map.of(
-            "beta1", config.beta1(),
-            "beta2", config.beta2(),
-            "eps", config.eps(),
-            "weight_decay", config.weightDecay());
-    for (Map.Entry<String, Double> e : current.entrySet()) {
-      String saved = metadata.get(e.getKey());
-      if (saved != null && !saved.equals(Double.toString(e.getValue()))) {
-        LOG.warn(
-            "Optimizer state was saved with {}={}, continuing with {}",
-            e.getKey(),
-            saved,
-            e.getValue());
-      }
-    }
-  }
-
-  private static String requireKey(Map<String, String> metadata, String key) {
-    String value = metadata.get(key);
-    if (value == null) {
-      throw new IllegalArgumentException("Optimizer state metadata is missing key " + key);
-    }
-    return value;
-  }
-
-  private NDArray copyIn(NDArray tensor) {
-    NDArray copy = tensor.duplicate();
-    NDScope.unregister(copy);
-    copy.attach(stateManager);
-    return copy;
-  }
-
-  private void clearMoments() {
-    for (NDArray a : expAvg.values()) {
-      a.close();
-    }
-    for (NDArray a : expAvgSq.values()) {
-      a.close();
-    }
-    expAvg.clear();
-    expAvgSq.clear();
   }
 
   private void ensureOpen() {
